@@ -1,0 +1,36 @@
+# make run   - set up everything and serve the portal on http://127.0.0.1:8000 (SQLite, no servers needed)
+# make test  - set up everything and run the whole suite on PostgreSQL and Redis
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install messages services lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v 0
+
+run: messages
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+services:
+	bin/ensure-services
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
+
+test: messages services lint
+	$(BIN)/pytest -n 2 --dist loadfile

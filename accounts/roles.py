@@ -1,0 +1,63 @@
+"""Staff roles and what each may do in the back office, as code.
+
+After every ``migrate`` the three groups are brought to exactly these permissions, so a
+new model's permissions are granted here and nowhere else, and hand edits in the admin do
+not drift. Auditors only ever get ``view_`` permissions.
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db import DEFAULT_DB_ALIAS
+
+
+@dataclass(frozen=True)
+class Role:
+    group: str
+    permissions: tuple[str, ...]
+
+
+ROLES = {
+    "officer": Role(
+        group="Compliance officers",
+        permissions=(
+            "accounts.view_user",
+            "accounts.view_historicaluser",
+            "audit.view_auditevent",
+        ),
+    ),
+    "auditor": Role(
+        group="Auditors",
+        permissions=(
+            "accounts.view_user",
+            "accounts.view_historicaluser",
+            "audit.view_auditevent",
+        ),
+    ),
+    "support": Role(
+        group="Support",
+        permissions=("accounts.view_user",),
+    ),
+}
+
+
+def sync_staff_groups(*, using=DEFAULT_DB_ALIAS, verbosity=1, **kwargs):
+    """post_migrate receiver: create the role groups with exactly their permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    for role in ROLES.values():
+        wanted = set(role.permissions)
+        found = list(
+            Permission.objects.using(using)
+            .select_related("content_type")
+            .filter(codename__in={p.split(".")[1] for p in wanted})
+        )
+        found = [p for p in found if f"{p.content_type.app_label}.{p.codename}" in wanted]
+        missing = wanted - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+        if missing:
+            raise LookupError(f"role {role.group!r} names unknown permissions: {sorted(missing)}")
+        group, _ = Group.objects.using(using).get_or_create(name=role.group)
+        group.permissions.set(found)

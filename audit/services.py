@@ -1,0 +1,51 @@
+from django.contrib.auth.models import AnonymousUser
+from django.db import models, transaction
+
+from audit.actions import Action
+from audit.context import current_request, current_system_job
+from audit.models import AuditEvent
+from lending.pii import find_pii_in, mask_phone
+
+
+class UnmaskedDataError(ValueError):
+    """Audit data must carry masked personal data only; this refuses a full number."""
+
+
+def _actor_fields(actor) -> dict:
+    if actor is None or isinstance(actor, AnonymousUser):
+        job = current_system_job()
+        if job:
+            return {"actor_kind": AuditEvent.ActorKind.SYSTEM, "actor_label": job}
+        return {"actor_kind": AuditEvent.ActorKind.ANONYMOUS, "actor_label": ""}
+    if actor.is_staff:
+        return {"actor": actor, "actor_kind": AuditEvent.ActorKind.STAFF, "actor_label": actor.username}
+    return {
+        "actor": actor,
+        "actor_kind": AuditEvent.ActorKind.BORROWER,
+        "actor_label": mask_phone(actor.phone),
+    }
+
+
+def record(*, action: Action, actor, subject: models.Model | None = None, data=None) -> AuditEvent:
+    """Write one audit event inside the caller's transaction.
+
+    ``actor`` is the user acting, or None for a system job (named by ``system_job``) or an
+    anonymous visitor. IP, user agent and request id come from the bound request context.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the service's transaction")
+    data = data or {}
+    leaked = find_pii_in(data)
+    if leaked:
+        raise UnmaskedDataError(f"audit data for {action} holds unmasked {', '.join(leaked)}")
+    context = current_request()
+    return AuditEvent.objects.create(
+        action=action,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+        ip=context.ip if context else None,
+        user_agent=context.user_agent if context else "",
+        request_id=context.request_id if context else "",
+        data=data,
+        **_actor_fields(actor),
+    )

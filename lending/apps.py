@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class LendingConfig(AppConfig):
+    name = "lending"
+    verbose_name = _("Lending")
+
+
+class BackOfficeAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, installed as the OTP-protected back office."""
+
+    default = False
+    default_site = "lending.admin_site.BackOfficeSite"

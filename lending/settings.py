@@ -1,0 +1,274 @@
+"""Settings, read from the environment. This docstring is the one list of every variable.
+
+With no environment at all you get the embedded default: SQLite file, Celery tasks run
+eagerly in-process, SMS to the console and the development SMS page, email to the
+console, the sandbox bank gateway, DEBUG on, development keys.
+
+With ``DJANGO_DEBUG=false`` the settings refuse to start while the secret key, the field
+encryption keys or the PII HMAC key are missing or are the development ones, and
+``manage.py check --deploy`` passes.
+
+===========================  ==============================================================
+Variable                     Meaning (default)
+===========================  ==============================================================
+DJANGO_DEBUG                 ``true``/``false`` (true). Off in production.
+DJANGO_SECRET_KEY            Django secret key, 50+ characters (development key).
+ALLOWED_HOSTS                Comma separated host names (localhost, 127.0.0.1, [::1]).
+CSRF_TRUSTED_ORIGINS         Comma separated origins, e.g. ``https://loans.example.cn`` ().
+DATABASE_URL                 ``postgres://user:pass@host:5432/name`` (``sqlite:///db.sqlite3``).
+DATABASE_CONN_MAX_AGE        Seconds a database connection is reused (60).
+CACHE_URL                    ``redis://127.0.0.1:6379/1`` or ``locmemcache://`` (locmem).
+CELERY_BROKER_URL            ``redis://127.0.0.1:6379/0``. Unset: tasks run eagerly in-process.
+FIELD_ENCRYPTION_KEYS        Comma separated Fernet keys; the first encrypts, all decrypt
+                             (key rotation). Generate one with
+                             ``python -c "from cryptography.fernet import Fernet;
+                             print(Fernet.generate_key().decode())"`` (development key).
+PII_HMAC_KEY                 Secret for HMAC fingerprints of ID and card numbers, 32+
+                             characters (development key).
+EMAIL_URL                    ``smtp+tls://user:pass@host:587`` (``consolemail://``).
+DEFAULT_FROM_EMAIL           Sender of platform email (``noreply@lending.localhost``).
+SMS_BACKEND                  Dotted path of the SMS backend (console + development SMS page).
+BANK_GATEWAY                 Dotted path of the bank gateway adapter (the sandbox bank).
+DJANGO_SECURE_SSL_REDIRECT   Redirect http to https when DEBUG is off (true).
+DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy in front (false).
+NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded-For; the
+                             client IP is read that many hops from the right (0: REMOTE_ADDR).
+LOG_LEVEL                    Root log level (INFO).
+OUTBOX_RELAY_SECONDS         How often beat republishes outbox messages left pending (30).
+===========================  ==============================================================
+"""
+
+from pathlib import Path
+
+import environ
+from cryptography.fernet import Fernet, MultiFernet
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+# Development keys: usable only with DEBUG on; production refuses them (see below).
+DEV_SECRET_KEY = "dev-insecure-secret-key-for-local-use-only-never-in-production-0123456789"  # noqa: S105
+DEV_FIELD_ENCRYPTION_KEY = "bPX0s4WAu-U4WUiCJKYyBn6ELldHFcrAT6_h8oTdILc="
+DEV_PII_HMAC_KEY = "dev-insecure-pii-hmac-key-for-local-use-only"
+
+
+def _production_secret(name, dev_value, min_length):
+    value = env.str(name, default="")
+    if DEBUG:
+        return value or dev_value
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
+    if value == dev_value or value.startswith("dev-"):
+        raise ImproperlyConfigured(f"{name} is a development key; set a real one.")
+    if len(value) < min_length:
+        raise ImproperlyConfigured(f"{name} must be at least {min_length} characters.")
+    return value
+
+
+SECRET_KEY = _production_secret("DJANGO_SECRET_KEY", DEV_SECRET_KEY, min_length=50)
+PII_HMAC_KEY = _production_secret("PII_HMAC_KEY", DEV_PII_HMAC_KEY, min_length=32)
+
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off.")
+    FIELD_ENCRYPTION_KEYS = [DEV_FIELD_ENCRYPTION_KEY]
+if not DEBUG and DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds the development key; set real ones.")
+try:
+    MultiFernet([Fernet(key) for key in FIELD_ENCRYPTION_KEYS])
+except ValueError as exc:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be Fernet keys.") from exc
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "lending.apps.BackOfficeAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "phonenumber_field",
+    "simple_history",
+    "lending",
+    "accounts",
+    "cards",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "audit.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "lending.urls"
+WSGI_APPLICATION = "lending.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "home"
+
+# Language and time
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+SIMPLE_HISTORY_REVERT_DISABLED = True  # history is a record; changes go through services
+
+PHONENUMBER_DEFAULT_REGION = "CN"
+PHONENUMBER_DB_FORMAT = "E164"
+
+# Static files, served by whitenoise
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = BASE_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Email and SMS
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@lending.localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.DevelopmentBackend")
+BANK_GATEWAY = env.str("BANK_GATEWAY", default="cards.gateways.sandbox.SandboxGateway")
+
+# Celery: with no broker, tasks run eagerly in-process (the embedded default).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING below, with its PII filter
+# Retry countdowns are capped at lending.celery.RETRY_BACKOFF_MAX (10 minutes); anything
+# longer is stored in the database and picked up by beat. An unacknowledged task is
+# redelivered after the visibility timeout, so it must exceed every countdown and time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# Publishing at request time must fail fast when the broker is down: the outbox keeps the
+# message and beat publishes it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
+}
+
+# Security
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+    if env.bool("DJANGO_SECURE_PROXY_SSL", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_context": {"()": "audit.context.RequestContextLogFilter"},
+        "redact_pii": {"()": "lending.pii.RedactPIILogFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_context", "redact_pii"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own handlers would bypass the filters above; route its loggers through ours.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

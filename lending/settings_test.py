@@ -1,0 +1,13 @@
+"""Settings for the test suite: the real settings on PostgreSQL, with a fast password hasher."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lending")
+
+from lending.settings import *  # noqa: E402, F403
+from lending.settings import DATABASES  # noqa: E402
+
+# Tests create many users; the production hasher would take most of the suite's time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Worker threads in the Celery tests close their connections after each task.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

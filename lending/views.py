@@ -1,0 +1,40 @@
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from lending.celery import app
+
+
+def home(request):
+    return render(request, "lending/home.html")
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return "down"
+    return "up"
+
+
+def _broker_status() -> str:
+    if app.conf.task_always_eager:
+        return "eager"
+    try:
+        with app.connection_for_write(connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
+    except Exception:  # any failure to reach the broker means "down", never a 500
+        return "down"
+    return "up"
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """200 while the database answers (the broker may be down: the outbox keeps messages)."""
+    database = _database_status()
+    body = {"database": database, "broker": _broker_status()}
+    return JsonResponse(body, status=200 if database == "up" else 503)
