@@ -1,0 +1,69 @@
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.tests.factories import BorrowerFactory, StaffFactory
+from audit.actions import Action
+from audit.context import system_job
+from audit.models import AuditEvent
+from audit.services import record
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("admin:audit_auditevent_changelist")
+
+
+@pytest.fixture
+def events():
+    officer, borrower = StaffFactory(username="zhou"), BorrowerFactory(phone="+8613912345678")
+    with transaction.atomic():
+        record(action=Action.STAFF_CREATE, actor=officer, subject=officer)
+        record(action=Action.STAFF_BACKUP_CODES_RESET, actor=borrower, subject=officer)
+        with system_job("seed_demo"):
+            record(action=Action.STAFF_CREATE, actor=None, subject=borrower)
+    return officer, borrower
+
+
+def listed(client, **params):
+    response = client.get(LIST, params)
+    assert response.status_code == 200
+    return [(e.action, e.actor_label) for e in response.context["cl"].result_list]
+
+
+def test_filters_by_action_actor_subject_and_date(admin_login, events):
+    officer, borrower = events
+    client = admin_login(StaffFactory(role="auditor"))
+
+    assert len(listed(client)) == 3
+    assert listed(client, action=Action.STAFF_BACKUP_CODES_RESET) == [
+        ("staff.backup_codes_reset", "139****5678")
+    ]
+    assert listed(client, actor_label="zhou") == [("staff.create", "zhou")]
+    assert listed(client, actor_kind="system") == [("staff.create", "seed_demo")]
+    assert len(listed(client, subject_type="accounts.user", subject=str(officer.pk))) == 2
+    assert (
+        len(
+            listed(
+                client,
+                occurred_at__gte="2000-01-01 00:00:00+08:00",
+                occurred_at__lt="2100-01-01 00:00:00+08:00",
+            )
+        )
+        == 3
+    )
+    assert listed(client, occurred_at__gte="2100-01-01 00:00:00+08:00") == []
+
+
+def test_the_actor_filter_keeps_the_other_filters(admin_login, events):
+    client = admin_login(StaffFactory(role="auditor"))
+    page = client.get(LIST, {"action": Action.STAFF_CREATE}).content.decode()
+    assert 'name="action" value="staff.create"' in page  # hidden in the text filter's form
+
+
+def test_the_event_page_is_read_only(admin_login, events):
+    client = admin_login(StaffFactory(role="officer"))
+    event = AuditEvent.objects.first()
+    url = reverse("admin:audit_auditevent_change", args=[event.pk])
+    page = client.get(url).content.decode()
+    assert 'type="submit"' not in page.split('id="content-main"')[1].split("</form>")[0]
+    assert client.post(url, {"action": "x"}).status_code == 403
