@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import contextlib
+import re
 import socket
 import subprocess
 import time
@@ -23,11 +24,65 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _default_language():
-    """Each test starts in the default language (requests leave theirs active in the thread)."""
-    translation.activate(settings.LANGUAGE_CODE)
+def _english_outside_requests():
+    """Service messages read in English in tests; pages still choose their language per request.
+
+    (A request leaves its language active in the thread; this also resets that.)
+    """
+    translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """Texts sent through the locmem SMS backend during the test."""
+    from accounts.sms import LocmemBackend
+
+    LocmemBackend.outbox.clear()
+    yield LocmemBackend.outbox
+    LocmemBackend.outbox.clear()
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """``with deliver(): ...`` runs what commits would trigger (the outbox: SMS, tasks)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def last_code(sms_outbox):
+    """The 6-digit code in the newest text to ``phone``."""
+
+    def find(phone) -> str:
+        for sms in reversed(sms_outbox):
+            if sms.to == str(phone):
+                match = re.search(r"\b(\d{6})\b", sms.body)
+                if match:
+                    return match.group(1)
+        raise AssertionError(f"no code was sent to {phone}")
+
+    return find
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign a borrower in as if both factors passed (and, by default, the password was just re-typed)."""
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.services.codes import login_device
+
+    def login(user, *, reauthenticated=True):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = login_device(user).persistent_id
+        if reauthenticated:
+            session["reauth_at"] = timezone.now().isoformat()
+        session.save()
+        return client
+
+    return login
 
 
 def reset_broker_connections():

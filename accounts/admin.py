@@ -1,21 +1,135 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import User
+from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
+from accounts.services import DomainError, account_unfreeze
 from lending.admin_tools import ReadOnlyAdminMixin
+from lending.pii import mask_name
+
+
+class FrozenFilter(admin.SimpleListFilter):
+    title = _("frozen")
+    parameter_name = "frozen"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(frozen_at__isnull=self.value() == "no")
+        return queryset
 
 
 @admin.register(User)
 class UserAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    list_display = ("__str__", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_active", "groups")
+    list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
+    list_filter = ("is_staff", "is_active", FrozenFilter, "groups")
     search_fields = ("=username",)
     search_help_text = _("Search by exact username")
-    fields = ("username", "masked_phone", "is_staff", "is_active", "groups", "date_joined", "last_login")
+    fields = (
+        "username",
+        "masked_phone",
+        "is_staff",
+        "is_active",
+        "frozen_at",
+        "frozen_reason",
+        "language",
+        "groups",
+        "date_joined",
+        "last_login",
+    )
     readonly_fields = fields
-    history_list_display = ("username", "is_staff", "is_active")
+    history_list_display = ("username", "is_staff", "is_active", "frozen_at")
+    actions = ["unfreeze"]
 
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    def has_unfreeze_permission(self, request):
+        return request.user.has_perm("accounts.unfreeze_user")
+
+    @admin.action(description=_("Unfreeze the selected accounts (after review)"), permissions=["unfreeze"])
+    def unfreeze(self, request, queryset):
+        note = request.POST.get("note", "").strip()
+        if "apply" not in request.POST or not note:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Unfreeze accounts"),
+                "users": queryset,
+                "note_missing": "apply" in request.POST,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/accounts/user/unfreeze.html", context)
+        for user in queryset:
+            try:
+                account_unfreeze(actor=request.user, user=user, note=note)
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(user)s is unfrozen.") % {"user": user}, messages.SUCCESS)
+        return None
+
+
+@admin.register(Identity)
+class IdentityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("user", "masked_name", "id_number_masked", "verified_at")
+    fields = ("user", "masked_name", "id_number_masked", "birth_date", "verified_at")
+    readonly_fields = fields
+    history_list_display = ("id_number_masked",)
+
+    @admin.display(description=_("real name"))
+    def masked_name(self, obj):
+        return mask_name(obj.real_name)
+
+
+@admin.register(PhoneChange)
+class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("user", "status", "old_phone_masked", "new_phone_masked", "started_at", "completed_at")
+    list_filter = ("status", ("started_at", admin.DateFieldListFilter))
+    fields = ("user", "status", "old_phone_masked", "new_phone_masked", "started_at", "completed_at")
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "document", "version", "language", "accepted_at", "ip")
+    list_filter = ("document", "version")
+    fields = ("user", "document", "version", "language", "text_sha256", "accepted_at", "ip", "user_agent")
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Delivery state only: the text may hold a live code and is never shown here."""
+
+    list_display = (
+        "id",
+        "to_masked",
+        "template",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status", "template")
+    fields = (
+        "to_masked",
+        "template",
+        "status",
+        "attempts",
+        "last_error",
+        "provider_reference",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False

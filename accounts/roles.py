@@ -18,26 +18,28 @@ class Role:
     permissions: tuple[str, ...]
 
 
+_BORROWER_RECORDS = (
+    "accounts.view_user",
+    "accounts.view_historicaluser",
+    "accounts.view_identity",
+    "accounts.view_historicalidentity",
+    "accounts.view_phonechange",
+    "accounts.view_historicalphonechange",
+    "accounts.view_consent",
+)
+
 ROLES = {
     "officer": Role(
         group="Compliance officers",
-        permissions=(
-            "accounts.view_user",
-            "accounts.view_historicaluser",
-            "audit.view_auditevent",
-        ),
+        permissions=(*_BORROWER_RECORDS, "accounts.unfreeze_user", "audit.view_auditevent"),
     ),
     "auditor": Role(
         group="Auditors",
-        permissions=(
-            "accounts.view_user",
-            "accounts.view_historicaluser",
-            "audit.view_auditevent",
-        ),
+        permissions=(*_BORROWER_RECORDS, "audit.view_auditevent"),
     ),
     "support": Role(
         group="Support",
-        permissions=("accounts.view_user",),
+        permissions=("accounts.view_user", "accounts.view_phonechange"),
     ),
 }
 

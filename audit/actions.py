@@ -7,3 +7,38 @@ from django.utils.translation import gettext_lazy as _
 class Action(models.TextChoices):
     STAFF_CREATE = "staff.create", _("Staff account created")
     STAFF_BACKUP_CODES_RESET = "staff.backup_codes_reset", _("Staff backup codes replaced")
+
+    SMS_CODE_SENT = "sms_code.sent", _("Verification code sent")
+    SMS_CODE_SEND_REFUSED = "sms_code.send_refused", _("Verification code refused (too many requests)")
+    SMS_CODE_VERIFIED = "sms_code.verified", _("Verification code accepted")
+    SMS_CODE_FAILED = "sms_code.failed", _("Verification code rejected")
+    SMS_DELIVERED = "sms.delivered", _("Text message delivered to the provider")
+    SMS_DELIVERY_FAILED = "sms.delivery_failed", _("Text message could not be delivered")
+
+    USER_REGISTERED = "user.registered", _("Account registered")
+    USER_REGISTER_REFUSED = "user.register_refused", _("Registration refused: number already registered")
+    USER_LANGUAGE_SET = "user.language_set", _("Language changed")
+    CONSENT_RECORDED = "consent.recorded", _("Consent recorded")
+
+    LOGIN_PASSWORD_FAILED = "login.password_failed", _("Wrong password")
+    LOGIN_LOCKED = "login.locked", _("Login locked after repeated wrong passwords")
+    LOGIN_REFUSED_LOCKED = "login.refused_locked", _("Login refused while locked")
+    LOGIN_SUCCEEDED = "login.succeeded", _("Signed in")
+    LOGOUT = "login.logout", _("Signed out")
+    REAUTH_SUCCEEDED = "login.reauth", _("Password confirmed for a sensitive step")
+
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    PASSWORD_RESET = "password.reset", _("Password reset with an SMS code")
+
+    IDENTITY_VERIFIED = "identity.verified", _("Identity verified")
+    IDENTITY_REFUSED = "identity.refused", _("Identity refused: already used by another account")
+
+    PHONE_CHANGE_STARTED = "phone_change.started", _("Phone change started")
+    PHONE_CHANGE_OLD_CONFIRMED = "phone_change.old_confirmed", _("Phone change: current number confirmed")
+    PHONE_CHANGE_NEW_NUMBER = "phone_change.new_number", _("Phone change: new number entered")
+    PHONE_CHANGE_REFUSED = "phone_change.refused", _("Phone change refused")
+    PHONE_CHANGE_CANCELLED = "phone_change.cancelled", _("Phone change cancelled")
+    PHONE_CHANGED = "phone_change.completed", _("Phone number changed")
+
+    ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
+    ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")

@@ -67,6 +67,7 @@ class AuditEvent(models.Model):
                 fields=["subject_type", "subject_id", "occurred_at"], name="audit_event_subject_idx"
             ),
             models.Index(fields=["request_id"], name="audit_event_request_idx"),
+            models.Index(fields=["ip", "occurred_at"], name="audit_event_ip_idx"),
         ]
 
     def __str__(self):

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 
@@ -9,6 +11,22 @@ from lending.pii import find_pii_in, mask_phone
 
 class UnmaskedDataError(ValueError):
     """Audit data must carry masked personal data only; this refuses a full number."""
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    """A subject that is not a model row, e.g. the fingerprint of a number tried at login."""
+
+    type: str
+    id: str
+
+
+def _subject_fields(subject) -> dict:
+    if subject is None:
+        return {"subject_type": "", "subject_id": ""}
+    if isinstance(subject, SubjectRef):
+        return {"subject_type": subject.type, "subject_id": subject.id}
+    return {"subject_type": subject._meta.label_lower, "subject_id": str(subject.pk)}
 
 
 def _actor_fields(actor) -> dict:
@@ -26,7 +44,9 @@ def _actor_fields(actor) -> dict:
     }
 
 
-def record(*, action: Action, actor, subject: models.Model | None = None, data=None) -> AuditEvent:
+def record(
+    *, action: Action, actor, subject: models.Model | SubjectRef | None = None, data=None
+) -> AuditEvent:
     """Write one audit event inside the caller's transaction.
 
     ``actor`` is the user acting, or None for a system job (named by ``system_job``) or an
@@ -41,8 +61,7 @@ def record(*, action: Action, actor, subject: models.Model | None = None, data=N
     context = current_request()
     return AuditEvent.objects.create(
         action=action,
-        subject_type=subject._meta.label_lower if subject is not None else "",
-        subject_id=str(subject.pk) if subject is not None else "",
+        **_subject_fields(subject),
         ip=context.ip if context else None,
         user_agent=context.user_agent if context else "",
         request_id=context.request_id if context else "",

@@ -27,7 +27,13 @@ PII_HMAC_KEY                 Secret for HMAC fingerprints of ID and card numbers
                              characters (development key).
 EMAIL_URL                    ``smtp+tls://user:pass@host:587`` (``consolemail://``).
 DEFAULT_FROM_EMAIL           Sender of platform email (``noreply@lending.localhost``).
-SMS_BACKEND                  Dotted path of the SMS backend (console + development SMS page).
+SMS_BACKEND                  Dotted path of the SMS backend: ``accounts.sms.DevelopmentBackend``
+                             (console + development SMS page, the default),
+                             ``accounts.sms.ConsoleBackend``, ``accounts.sms.DatabaseBackend``,
+                             ``accounts.sms.HttpBackend`` (a real provider, below).
+SMS_HTTP_URL                 HttpBackend: the provider's endpoint; JSON is POSTed to it ().
+SMS_HTTP_SECRET              HttpBackend: key of the ``X-Signature`` HMAC-SHA256 header ().
+SMS_HTTP_TIMEOUT             HttpBackend: seconds to wait for the provider (10).
 BANK_GATEWAY                 Dotted path of the bank gateway adapter (the sandbox bank).
 DJANGO_SECURE_SSL_REDIRECT   Redirect http to https when DEBUG is off (true).
 DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy in front (false).
@@ -135,6 +141,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.portal",
             ],
         },
     },
@@ -155,7 +162,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "home"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
 
 # Language and time
 LANGUAGE_CODE = "zh-hans"
@@ -190,13 +198,16 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@lending.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.DevelopmentBackend")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_SECRET = env.str("SMS_HTTP_SECRET", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 BANK_GATEWAY = env.str("BANK_GATEWAY", default="cards.gateways.sandbox.SandboxGateway")
 
 # Celery: with no broker, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -225,6 +236,22 @@ OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
 }
+
+# Rules for borrowers' accounts (policy, not deployment: change them here, with a reason).
+SMS_CODE_TTL_SECONDS = 5 * 60
+SMS_CODE_MAX_ATTEMPTS = 5  # wrong tries per code; then a new code must be requested
+SMS_CODE_THROTTLE_FACTOR = 1  # django-otp back-off after wrong tries: 1, 2, 4, 8 s
+SMS_CODE_RESEND_SECONDS = 60  # one code per number per minute
+SMS_CODE_DAILY_LIMIT = 10  # codes per number per calendar day
+SMS_CODE_IP_HOURLY_LIMIT = 30  # codes requested from one client IP per hour
+LOGIN_MAX_FAILURES = 5  # wrong passwords per account before a lockout
+LOGIN_IP_MAX_FAILURES = 20  # wrong passwords from one IP before a lockout
+LOGIN_LOCKOUT_MINUTES = 15
+LOGIN_PENDING_MINUTES = 10  # time to enter the login code after the password
+REAUTH_MINUTES = 10  # sensitive steps need the password again within this time
+PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
+PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
+PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
 
 # Security
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import account, dev, notifications
 from lending import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account.language, name="set_language"),
+    path("accounts/", include("accounts.urls")),
+    path("notifications/", notifications.inbox, name="notifications"),
+    path("notifications/read/", notifications.mark_read, name="notifications_read"),
+    path("dev/sms/", dev.sms_inbox, name="dev_sms"),
     path("admin/", admin.site.urls),
 ]

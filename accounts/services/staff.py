@@ -1,4 +1,4 @@
-"""Every state change of accounts, one function each (DESIGN.md section 7)."""
+"""Back-office staff accounts."""
 
 import secrets
 from dataclasses import dataclass

@@ -1,0 +1,9 @@
+from accounts.selectors import unread_count
+
+
+def portal(request):
+    """The signed-in borrower (both factors passed) and their unread notifications, for the header."""
+    user = getattr(request, "user", None)
+    if not (user and user.is_authenticated and user.is_borrower and user.is_verified()):
+        return {"borrower": None}
+    return {"borrower": user, "unread_notifications": lambda: unread_count(user)}

@@ -1,0 +1,36 @@
+"""Versioned policy texts borrowers accept (privacy policy; the debit authorisation later).
+
+Each version's text lives in ``templates/policies/<document>/<version>.<language>.html``.
+A consent records the version and the SHA-256 of the exact text shown, so the text a
+borrower agreed to can be proven later. Publish a new version by adding files and
+changing CURRENT; old files stay.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.template.loader import get_template
+from django.utils import translation
+
+CURRENT = {"privacy": "2026-11"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    document: str
+    version: str
+    language: str
+    template_name: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def current_policy(document: str, language: str | None = None) -> Policy:
+    language = language or translation.get_language()
+    language = language if language in ("zh-hans", "en") else "zh-hans"
+    version = CURRENT[document]
+    name = f"policies/{document}/{version}.{language}.html"
+    return Policy(document, version, language, name, get_template(name).template.source)

@@ -1,0 +1,47 @@
+"""Reads scoped to one borrower."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from accounts.models import Identity, Notification, PhoneChange, User
+from audit.models import AuditEvent
+
+
+def security_events(user: User):
+    """The borrower's own security activity, newest first: what they did and what was done to them."""
+    return AuditEvent.objects.filter(
+        Q(actor=user) | Q(subject_type="accounts.user", subject_id=str(user.pk))
+    ).order_by("-id")
+
+
+def identity_of(user: User) -> Identity | None:
+    return Identity.objects.filter(user=user).first()
+
+
+def open_phone_change(user: User) -> PhoneChange | None:
+    change = PhoneChange.objects.filter(user=user, status__in=PhoneChange.OPEN).order_by("-id").first()
+    return change if change and change.is_open else None
+
+
+def phone_change_of(user: User, change_id: int) -> PhoneChange:
+    """One of the borrower's own phone changes (DoesNotExist for anyone else's)."""
+    return PhoneChange.objects.get(pk=change_id, user=user)
+
+
+def last_phone_change_at(user: User) -> datetime | None:
+    """When the borrower's number last changed (the card rules wait after it)."""
+    return (
+        PhoneChange.objects.filter(user=user, status=PhoneChange.Status.COMPLETED)
+        .order_by("-completed_at")
+        .values_list("completed_at", flat=True)
+        .first()
+    )
+
+
+def notifications_of(user: User):
+    return Notification.objects.filter(user=user).order_by("-id")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

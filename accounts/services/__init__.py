@@ -1,0 +1,68 @@
+"""Every state change of accounts, one function each (DESIGN.md section 7)."""
+
+from accounts.services.codes import CodeRefused, CodeSendRefused, sms_code_send, sms_code_verify
+from accounts.services.freeze import AccountFrozen, account_freeze, account_unfreeze, ensure_not_frozen
+from accounts.services.identity import IdentityRefused, identity_verify
+from accounts.services.login import (
+    LoginRefused,
+    login_second_factor_verify,
+    logout_record,
+    password_check,
+    reauth_record,
+)
+from accounts.services.notifications import notification_create, notifications_mark_read
+from accounts.services.passwords import password_change, password_reset_complete, password_reset_start
+from accounts.services.phone_change import (
+    PhoneChangeRefused,
+    phone_change_cancel,
+    phone_change_confirm_new,
+    phone_change_confirm_old,
+    phone_change_send_code,
+    phone_change_set_new,
+    phone_change_start,
+)
+from accounts.services.registration import AlreadyRegistered, consent_record, user_language_set, user_register
+from accounts.services.sms import sms_deliver, sms_give_up, sms_queue
+from accounts.services.staff import StaffCredentials, staff_backup_codes_reset, staff_create
+from lending.errors import DomainError
+
+__all__ = [
+    "DomainError",
+    "AccountFrozen",
+    "AlreadyRegistered",
+    "CodeRefused",
+    "CodeSendRefused",
+    "IdentityRefused",
+    "LoginRefused",
+    "PhoneChangeRefused",
+    "StaffCredentials",
+    "account_freeze",
+    "account_unfreeze",
+    "consent_record",
+    "ensure_not_frozen",
+    "identity_verify",
+    "login_second_factor_verify",
+    "logout_record",
+    "notification_create",
+    "notifications_mark_read",
+    "password_change",
+    "password_check",
+    "password_reset_complete",
+    "password_reset_start",
+    "phone_change_cancel",
+    "phone_change_confirm_new",
+    "phone_change_confirm_old",
+    "phone_change_send_code",
+    "phone_change_set_new",
+    "phone_change_start",
+    "reauth_record",
+    "sms_code_send",
+    "sms_code_verify",
+    "sms_deliver",
+    "sms_give_up",
+    "sms_queue",
+    "staff_backup_codes_reset",
+    "staff_create",
+    "user_language_set",
+    "user_register",
+]

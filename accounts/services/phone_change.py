@@ -1,0 +1,207 @@
+"""Changing the bound phone with the old phone at hand (DESIGN.md section 5, path a).
+
+Password again (the view asks), a code to the current number, the new number, a code to
+the new number; then the number changes, every other session ends, the old number is told
+by SMS and the borrower gets an in-app notice.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import PhoneChange, User
+from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
+from accounts.services.freeze import ensure_not_frozen
+from accounts.services.notifications import notification_create
+from accounts.services.sms import sms_queue
+from audit.actions import Action
+from audit.services import record
+from lending.crypto import encrypt
+from lending.db import advisory_xact_lock
+from lending.errors import DomainError
+from lending.pii import mask_phone
+
+
+class PhoneChangeRefused(DomainError):
+    code = "phone_change_refused"
+
+
+def _limit_reached_until(user: User) -> datetime | None:
+    """When the next change is allowed, if PHONE_CHANGE_LIMIT changes already lie in the window."""
+    window = timedelta(days=settings.PHONE_CHANGE_WINDOW_DAYS)
+    recent = list(
+        PhoneChange.objects.filter(
+            user=user, status=PhoneChange.Status.COMPLETED, completed_at__gte=timezone.now() - window
+        )
+        .order_by("-completed_at")
+        .values_list("completed_at", flat=True)[: settings.PHONE_CHANGE_LIMIT]
+    )
+    if len(recent) < settings.PHONE_CHANGE_LIMIT:
+        return None
+    return recent[-1] + window
+
+
+def _ensure_within_limit(user: User) -> None:
+    until = _limit_reached_until(user)
+    if until:
+        raise PhoneChangeRefused(
+            _(
+                "You have changed your number %(limit)d times in %(days)d days. "
+                "You can change it again after %(date)s."
+            )
+            % {
+                "limit": settings.PHONE_CHANGE_LIMIT,
+                "days": settings.PHONE_CHANGE_WINDOW_DAYS,
+                "date": formats.date_format(timezone.localtime(until), "DATE_FORMAT"),
+            },
+            code="limit",
+        )
+
+
+def _locked_open_change(actor: User, change_id: int, *statuses) -> PhoneChange:
+    change = PhoneChange.objects.select_for_update().get(pk=change_id, user=actor)
+    if not change.is_open:
+        raise PhoneChangeRefused(_("This phone change has expired. Start again."), code="expired")
+    if change.status not in statuses:
+        raise PhoneChangeRefused(_("This step is already done. Continue where you are."), code="wrong_step")
+    return change
+
+
+def new_number_target(change: PhoneChange) -> str:
+    return f"{change.pk}:{change.new_phone}"
+
+
+def phone_change_start(*, actor: User) -> PhoneChange:
+    """Open a phone change and send a code to the current number (earlier open ones are cancelled)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=actor.pk)
+        ensure_not_frozen(user)
+        _ensure_within_limit(user)
+        for earlier in PhoneChange.objects.select_for_update().filter(user=user, status__in=PhoneChange.OPEN):
+            earlier.status = PhoneChange.Status.CANCELLED
+            earlier._change_reason = "replaced by a new phone change"
+            earlier.save()
+        change = PhoneChange(user=user, old_phone_masked=user.masked_phone)
+        change._change_reason = "started"
+        change.save()
+        record(action=Action.PHONE_CHANGE_STARTED, actor=actor, subject=change)
+    phone_change_send_code(actor=actor, change=change)
+    return change
+
+
+def phone_change_send_code(*, actor: User, change: PhoneChange) -> None:
+    """(Re)send the code of the current step: to the current number, or to the new one."""
+    if change.status == PhoneChange.Status.NEW_SENT:
+        sms_code_send(
+            purpose=Purpose.PHONE_CHANGE_NEW,
+            target=new_number_target(change),
+            phone=change.new_phone,
+            user=actor,
+            actor=actor,
+        )
+    else:
+        sms_code_send(
+            purpose=Purpose.PHONE_CHANGE_OLD, target=change.pk, phone=actor.phone, user=actor, actor=actor
+        )
+
+
+def phone_change_confirm_old(*, actor: User, change: PhoneChange, code: str) -> PhoneChange:
+    """The code sent to the current number proves the borrower still holds it."""
+    _locked_open_change_readonly(actor, change.pk, PhoneChange.Status.STARTED)
+    sms_code_verify(purpose=Purpose.PHONE_CHANGE_OLD, target=change.pk, code=code, actor=actor, user=actor)
+    with transaction.atomic():
+        change = _locked_open_change(actor, change.pk, PhoneChange.Status.STARTED)
+        change.status = PhoneChange.Status.OLD_CONFIRMED
+        change._change_reason = "current number confirmed"
+        change.save()
+        record(action=Action.PHONE_CHANGE_OLD_CONFIRMED, actor=actor, subject=change)
+    return change
+
+
+def _locked_open_change_readonly(actor: User, change_id: int, *statuses) -> None:
+    """Refuse a code for a step that is not current, before the code is spent."""
+    with transaction.atomic():
+        _locked_open_change(actor, change_id, *statuses)
+
+
+def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) -> PhoneChange:
+    """Take the new number and send it a code. A number bound to any account is refused."""
+    refusal = None
+    with transaction.atomic(durable=True):
+        change = _locked_open_change(
+            actor, change.pk, PhoneChange.Status.OLD_CONFIRMED, PhoneChange.Status.NEW_SENT
+        )
+        data = {"new": mask_phone(new_phone)}
+        if new_phone == str(actor.phone):
+            raise PhoneChangeRefused(_("This is already your number."), code="same")
+        if User.objects.filter(phone=new_phone).exists():
+            record(action=Action.PHONE_CHANGE_REFUSED, actor=actor, subject=change, data=data)
+            refusal = PhoneChangeRefused(
+                _("This number cannot be bound to your account. If it is yours, contact customer service."),
+                code="taken",
+            )
+        else:
+            change.new_phone_encrypted = encrypt(new_phone)
+            change.new_phone_masked = mask_phone(new_phone)
+            change.status = PhoneChange.Status.NEW_SENT
+            change._change_reason = "new number entered"
+            change.save()
+            record(action=Action.PHONE_CHANGE_NEW_NUMBER, actor=actor, subject=change, data=data)
+    if refusal:
+        raise refusal
+    phone_change_send_code(actor=actor, change=change)
+    return change
+
+
+def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> User:
+    """The code sent to the new number completes the change."""
+    _locked_open_change_readonly(actor, change.pk, PhoneChange.Status.NEW_SENT)
+    change = PhoneChange.objects.get(pk=change.pk, user=actor)
+    sms_code_verify(
+        purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, actor=actor, user=actor
+    )
+    new_phone = change.new_phone
+    try:
+        with transaction.atomic():
+            advisory_xact_lock(f"register:{new_phone}")
+            user = User.objects.select_for_update().get(pk=actor.pk)
+            change = _locked_open_change(actor, change.pk, PhoneChange.Status.NEW_SENT)
+            ensure_not_frozen(user)
+            _ensure_within_limit(user)
+            old_phone = str(user.phone)
+            user.phone = new_phone
+            user.session_epoch += 1
+            user._change_reason = "phone changed with the old phone (path a)"
+            user.save()
+            change.status = PhoneChange.Status.COMPLETED
+            change.completed_at = timezone.now()
+            change._change_reason = "completed"
+            change.save()
+            old, new = mask_phone(old_phone), mask_phone(new_phone)
+            record(action=Action.PHONE_CHANGED, actor=actor, subject=user, data={"old": old, "new": new})
+            sms_queue(
+                to=old_phone, template="phone_changed_old", context={"new": new}, language=user.language
+            )
+            notification_create(
+                user=user, kind="phone_changed", params={"old": old, "new": new}, link="/accounts/security/"
+            )
+    except IntegrityError:
+        raise PhoneChangeRefused(
+            _("This number cannot be bound to your account. If it is yours, contact customer service."),
+            code="taken",
+        ) from None
+    return user
+
+
+@transaction.atomic
+def phone_change_cancel(*, actor: User, change: PhoneChange) -> None:
+    change = PhoneChange.objects.select_for_update().get(pk=change.pk, user=actor)
+    if change.status not in PhoneChange.OPEN:
+        return
+    change.status = PhoneChange.Status.CANCELLED
+    change._change_reason = "cancelled"
+    change.save()
+    record(action=Action.PHONE_CHANGE_CANCELLED, actor=actor, subject=change)

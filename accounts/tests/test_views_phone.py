@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import PhoneChange, SmsCodeSend
+from accounts.tests.factories import BorrowerFactory
+from accounts.tests.helpers import wrong
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW = "+8613800138000", "+8613900139000"
+
+
+def allow_next_code():
+    SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+
+
+def test_phone_change_through_the_pages(sign_in, deliver, last_code, sms_outbox):
+    borrower = BorrowerFactory(phone=OLD)
+    other_device = Client()
+    other_device.force_login(borrower)
+    client = sign_in(borrower)
+
+    with deliver():
+        assert client.post("/accounts/phone/change/")["Location"] == "/accounts/phone/change/"
+    change = PhoneChange.objects.get()
+    assert (
+        client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": last_code(OLD)}).status_code == 302
+    )
+    allow_next_code()
+    with deliver():
+        client.post(f"/accounts/phone/change/{change.pk}/new/", {"new_phone": "139 0013 9000"})
+    with deliver():
+        response = client.post(f"/accounts/phone/change/{change.pk}/confirm/", {"code": last_code(NEW)})
+
+    assert response["Location"] == "/accounts/"
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == NEW
+    assert client.get("/accounts/").status_code == 200  # this session stays
+    assert other_device.get("/accounts/").status_code == 302  # every other one ends
+    assert sms_outbox[-1].to == OLD
+
+
+def test_wrong_codes_and_bad_numbers_show_on_the_page(sign_in, deliver, last_code):
+    client = sign_in(BorrowerFactory(phone=OLD))
+    with deliver():
+        client.post("/accounts/phone/change/")
+    change = PhoneChange.objects.get()
+    response = client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": wrong(last_code(OLD))})
+    assert response.status_code == 400 and response.context["code_form"].errors
+    response = client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": "abc"})
+    assert response.status_code == 400
+    client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": last_code(OLD)})
+    for bad in ["+14155550123", "abc", "1" * 5000, OLD]:
+        response = client.post(f"/accounts/phone/change/{change.pk}/new/", {"new_phone": bad})
+        assert response.status_code == 400 and response.context["phone_form"].errors
+    assert PhoneChange.objects.get().status == PhoneChange.Status.OLD_CONFIRMED
+
+
+@pytest.mark.parametrize("step", ["old", "new", "confirm", "resend", "cancel"])
+def test_another_borrowers_change_is_404(sign_in, deliver, step):
+    owner = BorrowerFactory(phone=OLD)
+    with deliver():
+        sign_in(owner).post("/accounts/phone/change/")
+    change = PhoneChange.objects.get()
+    intruder = sign_in(BorrowerFactory())
+    response = intruder.post(
+        f"/accounts/phone/change/{change.pk}/{step}/", {"code": "123456", "new_phone": NEW}
+    )
+    assert response.status_code == 404
+    assert PhoneChange.objects.get().status == PhoneChange.Status.STARTED
+
+
+def test_step_urls_are_post_only(sign_in):
+    client = sign_in(BorrowerFactory())
+    assert client.get("/accounts/phone/change/1/old/").status_code == 405
+
+
+def test_a_frozen_account_sees_why_it_cannot_change(sign_in):
+    from accounts.services import account_freeze
+
+    borrower = account_freeze(actor=(b := BorrowerFactory()), user=b, reason="test")
+    client = sign_in(borrower)
+    response = client.post("/accounts/phone/change/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "frozen" in response.content.decode()
+    assert not PhoneChange.objects.exists()

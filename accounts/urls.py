@@ -1,0 +1,30 @@
+from django.urls import path
+
+from accounts.views import account, auth, phone
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", account.home, name="home"),
+    path("register/", auth.register, name="register"),
+    path("register/complete/", auth.register_complete, name="register_complete"),
+    path("register/resend/", auth.register_resend, name="register_resend"),
+    path("login/", auth.login, name="login"),
+    path("login/verify/", auth.login_verify, name="login_verify"),
+    path("login/resend/", auth.login_resend, name="login_resend"),
+    path("logout/", auth.logout, name="logout"),
+    path("password/change/", account.password_change_view, name="password_change"),
+    path("password/reset/", auth.password_reset, name="password_reset"),
+    path("password/reset/complete/", auth.password_reset_done, name="password_reset_complete"),
+    path("password/reset/resend/", auth.password_reset_resend, name="password_reset_resend"),
+    path("confirm-password/", account.reauth, name="reauth"),
+    path("identity/", account.identity, name="identity"),
+    path("phone/change/", phone.phone_change, name="phone_change"),
+    path("phone/change/<int:change_id>/old/", phone.phone_change_old, name="phone_change_old"),
+    path("phone/change/<int:change_id>/new/", phone.phone_change_new, name="phone_change_new"),
+    path("phone/change/<int:change_id>/confirm/", phone.phone_change_confirm, name="phone_change_confirm"),
+    path("phone/change/<int:change_id>/resend/", phone.phone_change_resend, name="phone_change_resend"),
+    path("phone/change/<int:change_id>/cancel/", phone.phone_change_cancel_view, name="phone_change_cancel"),
+    path("security/", account.security, name="security"),
+    path("security/freeze/", account.freeze, name="freeze"),
+]
