@@ -21,7 +21,13 @@ from accounts.services.phone_change import (
     phone_change_set_new,
     phone_change_start,
 )
-from accounts.services.registration import AlreadyRegistered, consent_record, user_language_set, user_register
+from accounts.services.registration import (
+    AlreadyRegistered,
+    borrower_create,
+    consent_record,
+    user_language_set,
+    user_register,
+)
 from accounts.services.sms import sms_deliver, sms_give_up, sms_queue
 from accounts.services.staff import StaffCredentials, staff_backup_codes_reset, staff_create
 from lending.errors import DomainError
@@ -38,6 +44,7 @@ __all__ = [
     "StaffCredentials",
     "account_freeze",
     "account_unfreeze",
+    "borrower_create",
     "consent_record",
     "ensure_not_frozen",
     "identity_verify",

@@ -41,12 +41,18 @@ def consent_record(*, actor: User, policy: Policy) -> Consent:
 
 
 def user_register(*, phone: str, code: str, password: str, privacy: Policy, language: str):
-    """Create a borrower whose number the code proves, with the privacy consent.
+    """Open an account for the number the registration code proves.
 
     Returns (user, device to mark the session verified). A number that already has an
     account is refused here, after the code, never before (no enumeration).
     """
     sms_code_verify(purpose=Purpose.REGISTER, target=phone, code=code)
+    user = borrower_create(phone=phone, password=password, privacy=privacy, language=language)
+    return user, login_device(user)
+
+
+def borrower_create(*, phone: str, password: str, privacy: Policy, language: str) -> User:
+    """Create a borrower with the privacy consent; refused (and recorded) for a registered number."""
     refusal = None
     with transaction.atomic(durable=True):
         advisory_xact_lock(f"register:{phone}")
@@ -64,7 +70,7 @@ def user_register(*, phone: str, code: str, password: str, privacy: Policy, lang
             consent_record(actor=user, policy=privacy)
     if refusal:
         raise refusal
-    return user, login_device(user)
+    return user
 
 
 @transaction.atomic
