@@ -11,17 +11,29 @@ from audit.actions import Action
 from audit.services import record
 
 
+def _password_set(*, user_id: int, new_password: str, reason: str, action: Action, notice: str) -> User:
+    """Set the password and end every session but the caller's (the view refreshes its own)."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.set_password(new_password)
+    user.session_epoch += 1
+    user._change_reason = reason
+    user.save()
+    record(action=action, actor=user, subject=user)
+    sms_queue(to=user.phone, template="password_changed", context={}, language=user.language)
+    notification_create(user=user, kind=notice)
+    return user
+
+
 @transaction.atomic
 def password_change(*, actor: User, new_password: str) -> User:
-    """Set a new password (the form checked the old one); every other session ends."""
-    user = User.objects.select_for_update().get(pk=actor.pk)
-    user.set_password(new_password)
-    user._change_reason = "password changed"
-    user.save()
-    record(action=Action.PASSWORD_CHANGED, actor=actor, subject=user)
-    sms_queue(to=user.phone, template="password_changed", context={}, language=user.language)
-    notification_create(user=user, kind="password_changed")
-    return user
+    """Set a new password (the view checked the old one); every other session ends."""
+    return _password_set(
+        user_id=actor.pk,
+        new_password=new_password,
+        reason="password changed",
+        action=Action.PASSWORD_CHANGED,
+        notice="password_changed",
+    )
 
 
 def password_reset_start(*, phone: str) -> None:
@@ -42,12 +54,10 @@ def password_reset_complete(*, phone: str, code: str, new_password: str) -> User
     if user is None:  # only a lucky guess of a code never sent gets here
         raise CodeRefused(_("This code can no longer be used. Request a new code."))
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        user.set_password(new_password)
-        user.session_epoch += 1
-        user._change_reason = "password reset by SMS code"
-        user.save()
-        record(action=Action.PASSWORD_RESET, actor=user, subject=user)
-        sms_queue(to=user.phone, template="password_changed", context={}, language=user.language)
-        notification_create(user=user, kind="password_reset")
-    return user
+        return _password_set(
+            user_id=user.pk,
+            new_password=new_password,
+            reason="password reset by SMS code",
+            action=Action.PASSWORD_RESET,
+            notice="password_reset",
+        )

@@ -81,7 +81,8 @@ def test_step_urls_are_post_only(sign_in):
 def test_a_frozen_account_sees_why_it_cannot_change(sign_in):
     from accounts.services import account_freeze
 
-    borrower = account_freeze(actor=(b := BorrowerFactory()), user=b, reason="test")
+    borrower = BorrowerFactory()
+    borrower = account_freeze(actor=borrower, user=borrower, reason="test")
     client = sign_in(borrower)
     response = client.post("/accounts/phone/change/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "frozen" in response.content.decode()

@@ -16,7 +16,6 @@ from accounts.policies import current_policy
 from accounts.services import (
     AlreadyRegistered,
     CodeRefused,
-    CodeSendRefused,
     LoginRefused,
     login_second_factor_verify,
     logout_record,
@@ -26,7 +25,7 @@ from accounts.services import (
     sms_code_send,
     user_register,
 )
-from accounts.views.common import remember_language, safe_next, sign_in
+from accounts.views.common import remember_language, safe_next, send_code, sign_in
 from lending.pii import mask_phone
 
 FLOW_MINUTES = 15
@@ -42,12 +41,8 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         session.remember(request, "register", phone=phone)
-        try:
-            _send_register_code(phone)
-        except CodeSendRefused as exc:
-            messages.warning(request, exc.message)
-        else:
-            messages.success(request, _("We sent a code to %(phone)s.") % {"phone": mask_phone(phone)})
+        sent = _("We sent a code to %(phone)s.") % {"phone": mask_phone(phone)}
+        send_code(request, lambda: _send_register_code(phone), sent)
         return redirect("accounts:register_complete")
     return render(request, "accounts/register.html", {"form": form})
 
@@ -89,12 +84,7 @@ def register_resend(request):
     state = session.recall(request, "register", max_minutes=FLOW_MINUTES)
     if state is None:
         return redirect("accounts:register")
-    try:
-        _send_register_code(state["phone"])
-    except CodeSendRefused as exc:
-        messages.warning(request, exc.message)
-    else:
-        messages.success(request, _("We sent a new code."))
+    send_code(request, lambda: _send_register_code(state["phone"]), _("We sent a new code."))
     return redirect("accounts:register_complete")
 
 
@@ -116,10 +106,8 @@ def login(request):
             session.remember(
                 request, "login", user_id=user.pk, next=safe_next(request, reverse("accounts:home"))
             )
-            try:
-                _send_login_code(user)
-            except CodeSendRefused as exc:
-                messages.warning(request, exc.message)
+            sent = _("We sent a code to %(phone)s.") % {"phone": user.masked_phone}
+            send_code(request, lambda: _send_login_code(user), sent)
             return redirect("accounts:login_verify")
     return render(request, "accounts/login.html", {"form": form, "next": safe_next(request, "")})
 
@@ -154,12 +142,7 @@ def login_resend(request):
     _state, user = _pending_login_user(request)
     if user is None:
         return redirect("accounts:login")
-    try:
-        _send_login_code(user)
-    except CodeSendRefused as exc:
-        messages.warning(request, exc.message)
-    else:
-        messages.success(request, _("We sent a new code."))
+    send_code(request, lambda: _send_login_code(user), _("We sent a new code."))
     return redirect("accounts:login_verify")
 
 
@@ -177,15 +160,8 @@ def password_reset(request):
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
         session.remember(request, "reset", phone=phone)
-        try:
-            password_reset_start(phone=phone)
-        except CodeSendRefused as exc:
-            messages.warning(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("If %(phone)s has an account, we sent it a code.") % {"phone": mask_phone(phone)},
-            )
+        sent = _("If %(phone)s has an account, we sent it a code.") % {"phone": mask_phone(phone)}
+        send_code(request, lambda: password_reset_start(phone=phone), sent)
         return redirect("accounts:password_reset_complete")
     return render(request, "accounts/password_reset.html", {"form": form})
 
@@ -218,10 +194,6 @@ def password_reset_resend(request):
     state = session.recall(request, "reset", max_minutes=FLOW_MINUTES)
     if state is None:
         return redirect("accounts:password_reset")
-    try:
-        password_reset_start(phone=state["phone"])
-    except CodeSendRefused as exc:
-        messages.warning(request, exc.message)
-    else:
-        messages.success(request, _("If this number has an account, we sent it a new code."))
+    sent = _("If this number has an account, we sent it a new code.")
+    send_code(request, lambda: password_reset_start(phone=state["phone"]), sent)
     return redirect("accounts:password_reset_complete")

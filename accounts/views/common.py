@@ -1,9 +1,12 @@
 """Small helpers the portal views share."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
+
+from accounts.services import CodeSendRefused
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -34,3 +37,14 @@ def remember_language(response, user):
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
     return response
+
+
+def send_code(request, send, sent_message: str) -> bool:
+    """Call ``send()`` (a code-sending service) and tell the borrower how it went."""
+    try:
+        send()
+    except CodeSendRefused as exc:
+        messages.warning(request, exc.message)
+        return False
+    messages.success(request, sent_message)
+    return True

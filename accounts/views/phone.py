@@ -20,6 +20,7 @@ from accounts.services import (
     phone_change_set_new,
     phone_change_start,
 )
+from accounts.views.common import send_code
 
 
 def _own_change(request, change_id: int) -> PhoneChange:
@@ -113,12 +114,11 @@ def phone_change_confirm(request, change_id):
 def phone_change_resend(request, change_id):
     change = _own_change(request, change_id)
     if change.is_open:
-        try:
-            phone_change_send_code(actor=request.user, change=change)
-        except DomainError as exc:
-            messages.warning(request, exc.message)
-        else:
-            messages.success(request, _("We sent a new code."))
+        send_code(
+            request,
+            lambda: phone_change_send_code(actor=request.user, change=change),
+            _("We sent a new code."),
+        )
     return redirect("accounts:phone_change")
 
 
