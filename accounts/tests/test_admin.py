@@ -157,8 +157,11 @@ def test_an_officer_unfreezes_from_the_admin_with_a_reason(admin_login):
 
 
 def test_auditors_do_not_get_the_unfreeze_action(admin_login):
+    from accounts.services import account_freeze
+
     client = admin_login(StaffFactory(role="auditor"))
     borrower = BorrowerFactory()
+    account_freeze(actor=borrower, user=borrower, reason="reported")
     page = client.get(reverse("admin:accounts_user_changelist"))
     assert page.context["action_form"] is None  # no actions at all
     response = client.post(
@@ -167,3 +170,5 @@ def test_auditors_do_not_get_the_unfreeze_action(admin_login):
     )
     assert response.status_code == 200  # "no action selected": nothing ran
     assert not AuditEvent.objects.filter(action="account.unfrozen").exists()
+    borrower.refresh_from_db()
+    assert borrower.is_frozen
