@@ -1,9 +1,14 @@
+from django.conf import settings
+
 from accounts.selectors import unread_count
 
 
 def portal(request):
-    """The signed-in borrower (both factors passed) and their unread notifications, for the header."""
+    """The signed-in borrower (both factors passed) and their unread notifications, for the header.
+
+    ``dev_sms`` points newcomers to the development SMS page while DEBUG is on.
+    """
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated and user.is_borrower and user.is_verified()):
-        return {"borrower": None}
-    return {"borrower": user, "unread_notifications": lambda: unread_count(user)}
+        return {"borrower": None, "dev_sms": settings.DEBUG}
+    return {"borrower": user, "unread_notifications": lambda: unread_count(user), "dev_sms": settings.DEBUG}
