@@ -158,14 +158,37 @@ def redis_server(port: int, directory):
         process.wait(timeout=10)
 
 
+def _close_worker_connections(task=None, **kwargs):
+    """The worker thread's database connection closes after each task, as in a real worker."""
+    from django.db import connections
+
+    if task is not None and not task.request.is_eager:
+        connections.close_all()
+
+
 @pytest.fixture
 def celery_worker(redis_url):
     """A real Celery worker (solo pool, in a thread) consuming from Redis."""
-    with (
-        broker(redis_url),
-        start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"),
-    ):
-        yield celery_app
+    from celery.signals import task_postrun
+
+    task_postrun.connect(_close_worker_connections)
+    try:
+        with (
+            broker(redis_url),
+            start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"),
+        ):
+            yield celery_app
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+
+
+def wait_until(condition, timeout=20.0):
+    """Poll ``condition`` until it holds (work done by another thread or process)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
 
 
 @pytest.fixture

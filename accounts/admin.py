@@ -1,10 +1,8 @@
-from django.contrib import admin, messages
-from django.template.response import TemplateResponse
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
-from accounts.services import DomainError, account_unfreeze
 from lending.admin_tools import ReadOnlyAdminMixin
 from lending.pii import mask_name
 
@@ -42,36 +40,10 @@ class UserAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     )
     readonly_fields = fields
     history_list_display = ("username", "is_staff", "is_active", "frozen_at")
-    actions = ["unfreeze"]
 
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
         return obj.masked_phone
-
-    def has_unfreeze_permission(self, request):
-        return request.user.has_perm("accounts.unfreeze_user")
-
-    @admin.action(description=_("Unfreeze the selected accounts (after review)"), permissions=["unfreeze"])
-    def unfreeze(self, request, queryset):
-        note = request.POST.get("note", "").strip()
-        if "apply" not in request.POST or not note:
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Unfreeze accounts"),
-                "users": queryset,
-                "note_missing": "apply" in request.POST,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/accounts/user/unfreeze.html", context)
-        for user in queryset:
-            try:
-                account_unfreeze(actor=request.user, user=user, note=note)
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, _("%(user)s is unfrozen.") % {"user": user}, messages.SUCCESS)
-        return None
 
 
 @admin.register(Identity)
@@ -88,9 +60,17 @@ class IdentityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(PhoneChange)
 class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    list_display = ("user", "status", "old_phone_masked", "new_phone_masked", "started_at", "completed_at")
-    list_filter = ("status", ("started_at", admin.DateFieldListFilter))
-    fields = ("user", "status", "old_phone_masked", "new_phone_masked", "started_at", "completed_at")
+    list_display = (
+        "user",
+        "path",
+        "status",
+        "old_phone_masked",
+        "new_phone_masked",
+        "started_at",
+        "completed_at",
+    )
+    list_filter = ("path", "status", ("started_at", admin.DateFieldListFilter))
+    fields = ("user", "path", "status", "old_phone_masked", "new_phone_masked", "started_at", "completed_at")
     readonly_fields = fields
     list_select_related = ("user",)
     show_full_result_count = False

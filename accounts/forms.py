@@ -144,3 +144,20 @@ class IdentityForm(forms.Form):
 
 class NewPhoneForm(forms.Form):
     new_phone = MobileField(label=_("New mobile number"))
+
+
+class PhoneLostForm(forms.Form):
+    phone = MobileField(label=_("The number on your account (the lost phone)"))
+    password = PasswordField(label=_("Password"))
+    real_name = forms.CharField(label=_("Real name"), max_length=40)
+    id_number = forms.CharField(
+        label=_("Resident ID number"), max_length=18, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    new_phone = MobileField(label=_("New mobile number"))
+
+    def clean_real_name(self):
+        return validators.real_name(self.cleaned_data["real_name"])
+
+    def clean_id_number(self):
+        number, _birth = validators.resident_id(self.cleaned_data["id_number"])
+        return number

@@ -52,6 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         validators=[UnicodeUsernameValidator()],
     )
+    email = models.EmailField(_("email"), blank=True, help_text=_("Staff: where review notices go"))
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -74,7 +75,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
-        permissions = [("unfreeze_user", _("Can unfreeze a frozen borrower account"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(is_staff=False, phone__isnull=False)
@@ -291,18 +291,26 @@ class Identity(models.Model):
 
 
 class PhoneChange(models.Model):
-    """A borrower changing the bound number with the old phone at hand (DESIGN.md path a)."""
+    """A borrower changing the bound number: with the old phone at hand (DESIGN.md path a), or
+    with it lost, through a review case (path b)."""
+
+    class Path(models.TextChoices):
+        OLD_PHONE = "old_phone", _("With the old phone")
+        LOST_PHONE = "lost_phone", _("Old phone lost (reviewed)")
 
     class Status(models.TextChoices):
         STARTED = "started", _("Waiting for the code sent to the current number")
         OLD_CONFIRMED = "old_confirmed", _("Waiting for the new number")
         NEW_SENT = "new_sent", _("Waiting for the code sent to the new number")
+        IN_REVIEW = "in_review", _("Waiting for a compliance officer")
         COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
 
     OPEN = (Status.STARTED, Status.OLD_CONFIRMED, Status.NEW_SENT)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_changes")
+    path = models.CharField(_("path"), max_length=16, choices=Path.choices, default=Path.OLD_PHONE)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.STARTED)
     old_phone_masked = models.CharField(_("old number"), max_length=32)
     new_phone_encrypted = models.TextField(blank=True)

@@ -26,6 +26,14 @@ TEXTS = {
         _("Your account is frozen"),
         _("Sensitive operations are paused until our compliance team has reviewed your account."),
     ),
+    "account_unfreeze_refused": (
+        _("Your account stays frozen"),
+        _("Our compliance team reviewed your account and keeps it frozen: %(reason)s"),
+    ),
+    "phone_lost_rejected": (
+        _("Your lost-phone request was not approved"),
+        _("Your number was not changed: %(reason)s"),
+    ),
     "account_unfrozen": (
         _("Your account is unfrozen"),
         _("Our compliance team reviewed your account; you can use it normally again."),

@@ -28,18 +28,31 @@ _BORROWER_RECORDS = (
     "accounts.view_consent",
 )
 
+_REVIEW_RECORDS = (
+    "audit.view_auditevent",
+    "audit.view_reviewcase",
+    "audit.view_historicalreviewcase",
+    "audit.view_reviewdecision",
+    "audit.view_riskalert",
+)
+
 ROLES = {
     "officer": Role(
         group="Compliance officers",
-        permissions=(*_BORROWER_RECORDS, "accounts.unfreeze_user", "audit.view_auditevent"),
+        permissions=(
+            *_BORROWER_RECORDS,
+            *_REVIEW_RECORDS,
+            "audit.decide_reviewcase",
+            "audit.change_riskalert",
+        ),
     ),
     "auditor": Role(
         group="Auditors",
-        permissions=(*_BORROWER_RECORDS, "audit.view_auditevent"),
+        permissions=(*_BORROWER_RECORDS, *_REVIEW_RECORDS),
     ),
     "support": Role(
         group="Support",
-        permissions=("accounts.view_user", "accounts.view_phonechange"),
+        permissions=("accounts.view_user", "accounts.view_phonechange", "audit.view_reviewcase"),
     ),
 }
 

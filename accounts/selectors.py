@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from accounts.models import Identity, Notification, PhoneChange, User
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ReviewCase
 
 
 def security_events(user: User):
@@ -45,3 +45,18 @@ def notifications_of(user: User):
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def lost_phone_case(change: PhoneChange):
+    """The review case of a lost-phone request (its status and, once decided, the reason)."""
+    return (
+        ReviewCase.objects.filter(
+            kind="phone_lost", subject_id=str(change.pk), subject_type__model="phonechange"
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def latest_lost_phone_request(user: User) -> PhoneChange | None:
+    return PhoneChange.objects.filter(user=user, path=PhoneChange.Path.LOST_PHONE).order_by("-id").first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import account, auth, phone
+from accounts.views import account, auth, phone, phone_lost
 
 app_name = "accounts"
 
@@ -25,6 +25,10 @@ urlpatterns = [
     path("phone/change/<int:change_id>/confirm/", phone.phone_change_confirm, name="phone_change_confirm"),
     path("phone/change/<int:change_id>/resend/", phone.phone_change_resend, name="phone_change_resend"),
     path("phone/change/<int:change_id>/cancel/", phone.phone_change_cancel_view, name="phone_change_cancel"),
+    path("phone/lost/", phone_lost.phone_lost, name="phone_lost"),
+    path("phone/lost/code/", phone_lost.phone_lost_code, name="phone_lost_code"),
+    path("phone/lost/resend/", phone_lost.phone_lost_resend, name="phone_lost_resend"),
+    path("phone/lost/withdraw/", phone_lost.phone_lost_withdraw, name="phone_lost_withdraw"),
     path("security/", account.security, name="security"),
     path("security/freeze/", account.freeze, name="freeze"),
 ]

@@ -40,5 +40,26 @@ class Action(models.TextChoices):
     PHONE_CHANGE_CANCELLED = "phone_change.cancelled", _("Phone change cancelled")
     PHONE_CHANGED = "phone_change.completed", _("Phone number changed")
 
+    PHONE_LOST_STARTED = "phone_lost.started", _("Lost-phone request started")
+    PHONE_LOST_REFUSED = "phone_lost.refused", _("Lost-phone request refused: details do not match")
+    PHONE_LOST_SUBMITTED = "phone_lost.submitted", _("Lost-phone request sent to review")
+    PHONE_LOST_REJECTED = "phone_lost.rejected", _("Lost-phone request rejected")
+
     ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
     ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")
+
+    REVIEW_CASE_OPENED = "review.opened", _("Review case opened")
+    REVIEW_CASE_APPROVAL_RECORDED = (
+        "review.approval_recorded",
+        _("First approval recorded; a second is needed"),
+    )
+    REVIEW_CASE_APPROVED = "review.approved", _("Review case approved")
+    REVIEW_CASE_REJECTED = "review.rejected", _("Review case rejected")
+    REVIEW_CASE_CANCELLED = "review.cancelled", _("Review case cancelled")
+    REVIEW_CASE_EXPIRED = "review.expired", _("Review case expired")
+    REVIEW_CASE_ESCALATED = "review.escalated", _("Review case escalated: past its SLA")
+    REVIEW_ACTION_FAILED = "review.action_failed", _("Approval could not be carried out")
+
+    RISK_ALERT_OPENED = "risk.alert_opened", _("Risk alert raised")
+    RISK_ALERT_ACKNOWLEDGED = "risk.alert_acknowledged", _("Risk alert acknowledged")
+    RISK_ALERT_RESOLVED = "risk.alert_resolved", _("Risk alert resolved")

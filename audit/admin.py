@@ -47,3 +47,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "request_id",
         "data",
     )
+
+
+from audit import admin_reviews  # noqa: E402, F401 - registers the review queue and risk alerts

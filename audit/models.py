@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from audit.actions import Action
 
@@ -84,3 +86,165 @@ class AuditEvent(models.Model):
     @property
     def subject(self) -> str:
         return f"{self.subject_type} #{self.subject_id}" if self.subject_type else ""
+
+
+class ReviewCase(models.Model):
+    """A request held for manual review. Apps say what approve and reject do (audit.reviews)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    kind = models.CharField(_("kind"), max_length=40)
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("subject type"), on_delete=models.PROTECT
+    )
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    borrower = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="review_cases",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True, help_text="[{code, text}]")
+    approvals_needed = models.PositiveSmallIntegerField(_("approvals needed"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    sla_due_at = models.DateTimeField(_("SLA due"))
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    outcome_reason = models.TextField(_("reason of the outcome"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("review case")
+        verbose_name_plural = _("review cases")
+        permissions = [("decide_reviewcase", _("Can approve or reject review cases"))]
+        indexes = [
+            models.Index(fields=["status", "opened_at"], name="review_case_queue_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="review_case_subject_idx"),
+            models.Index(
+                fields=["sla_due_at"],
+                condition=models.Q(status="open", escalated_at__isnull=True),
+                name="review_case_sla_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def sla_breached(self) -> bool:
+        return self.is_open and timezone.now() > self.sla_due_at
+
+
+class ReviewDecision(models.Model):
+    class Verdict(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="decisions")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(_("decision"), max_length=10, choices=Verdict.choices)
+    reason = models.TextField(_("reason"))
+    decided_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "officer"], name="review_decision_once_per_officer")
+        ]
+
+    def __str__(self):
+        return f"{self.verdict} by {self.officer}"
+
+
+class ReviewCaseSeen(models.Model):
+    """An officer opened a case: cases without one are 'new' to that officer in the admin."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.CASCADE, related_name="+")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "officer"], name="review_case_seen_once")]
+
+    def __str__(self):
+        return f"{self.case} seen by {self.officer}"
+
+
+class NotificationSent(models.Model):
+    """One notice delivered, so a retried task never sends it twice."""
+
+    key = models.CharField(max_length=120, unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.key
+
+
+class RiskAlert(models.Model):
+    """An anomaly found by a risk rule; one pending (open or acknowledged) alert per rule and subject."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", _("Low")
+        HIGH = "high", _("High")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESOLVED = "resolved", _("Resolved")
+
+    rule = models.CharField(_("rule"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    subject_type = models.CharField(_("subject type"), max_length=40)
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    subject_label = models.CharField(_("subject"), max_length=100, help_text=_("Masked"))
+    borrower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    window_start = models.DateTimeField(_("window start"), help_text=_("The rule looks back from here"))
+    reason = models.CharField(_("reason"), max_length=300)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("risk alert")
+        verbose_name_plural = _("risk alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject_type", "subject_id"],
+                condition=models.Q(status__in=["open", "acknowledged"]),
+                name="risk_alert_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"], name="risk_alert_queue_idx")]
+
+    def __str__(self):
+        return f"{self.rule}: {self.subject_label}"

@@ -11,3 +11,13 @@ class BackOfficeSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+
+    def each_context(self, request):
+        """Adds how many open review cases the officer has not opened yet (the unread marker)."""
+        from audit.selectors import unseen_open_cases
+
+        context = super().each_context(request)
+        user = request.user
+        if user.is_authenticated and user.is_staff and user.has_perm("audit.decide_reviewcase"):
+            context["new_review_cases"] = unseen_open_cases(user).count()
+        return context

@@ -1,6 +1,11 @@
 """Shared pieces for the back-office admin."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from lending.errors import DomainError
 
 
 class ReadOnlyAdminMixin:
@@ -33,3 +38,30 @@ class TextInputFilter(admin.SimpleListFilter):
             for value in values
         ]
         yield everything
+
+
+def note_action(modeladmin, request, queryset, *, title, apply):
+    """An admin action that asks for a note first, then calls ``apply(obj, note)`` (a service) on each.
+
+    The service's DomainError is shown to the staff member; nothing else changes.
+    """
+    note = request.POST.get("note", "").strip()
+    if "apply" not in request.POST or not note:
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "objects": queryset,
+            "note_missing": "apply" in request.POST,
+            "action": request.POST.get("action", ""),
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/note_action.html", context)
+    for obj in queryset:
+        try:
+            apply(obj, note)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, _("%(object)s: done.") % {"object": obj}, messages.SUCCESS)
+    return None

@@ -40,6 +40,7 @@ DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy i
 NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded-For; the
                              client IP is read that many hops from the right (0: REMOTE_ADDR).
 LOG_LEVEL                    Root log level (INFO).
+SITE_URL                     How staff reach this site, for links in emails (http://127.0.0.1:8000).
 OUTBOX_RELAY_SECONDS         How often beat republishes outbox messages left pending (30).
 ===========================  ==============================================================
 """
@@ -196,6 +197,7 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@lending.localhost")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.DevelopmentBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
@@ -233,9 +235,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
-CELERY_BEAT_SCHEDULE = {
-    "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
-}
 
 # Rules for borrowers' accounts (policy, not deployment: change them here, with a reason).
 SMS_CODE_TTL_SECONDS = 5 * 60
@@ -252,6 +251,26 @@ REAUTH_MINUTES = 10  # sensitive steps need the password again within this time
 PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
 PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
+
+# Rules for review cases and risk alerts.
+REVIEW_HIGH_RISK_SCORE = 70  # at or over it, a case needs two approvals from two officers
+REVIEW_SLA_WORKING_HOURS = 4
+REVIEW_WORKDAY = (9, 18)  # working hours, Monday to Friday, TIME_ZONE
+REVIEW_EXPIRE_DAYS = 14  # an open case older than this expires (what reject does happens)
+RISK_SCAN_MINUTES = 5  # the scheduled scan looks at the events of this many minutes
+RISK_PHONE_CHANGES_30D = 2  # more phone changes than this in 30 days is an anomaly
+RISK_PHONE_CHANGE_ACCOUNTS_PER_IP = 3  # phone change requests for more accounts than this from one IP in 24 h
+RISK_CODE_FAILURES_PER_HOUR = 10  # failed code checks per account, or per IP, in an hour
+RISK_IDENTITY_REUSE_ATTEMPTS = 0  # any try of another account's ID number is an anomaly
+RISK_FREEZE_ON_HIGH_ALERT = False  # a high-severity alert freezes the borrower's account
+
+# What beat runs. Long waits are rows in the database that these pick up, never countdowns.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
+    "review-escalate": {"task": "audit.tasks.escalate_overdue_cases", "schedule": 5 * 60},
+    "review-expire": {"task": "audit.tasks.expire_stale_cases", "schedule": 60 * 60},
+    "risk-scan": {"task": "audit.tasks.scan_risk", "schedule": RISK_SCAN_MINUTES * 60},
+}
 
 # Security
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

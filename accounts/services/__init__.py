@@ -21,6 +21,14 @@ from accounts.services.phone_change import (
     phone_change_set_new,
     phone_change_start,
 )
+from accounts.services.phone_lost import (
+    LostPhoneRefused,
+    phone_lost_cancel,
+    phone_lost_confirm,
+    phone_lost_send_code,
+    phone_lost_start,
+    phone_lost_submit,
+)
 from accounts.services.registration import (
     AlreadyRegistered,
     borrower_create,
@@ -40,6 +48,7 @@ __all__ = [
     "CodeSendRefused",
     "IdentityRefused",
     "LoginRefused",
+    "LostPhoneRefused",
     "PhoneChangeRefused",
     "StaffCredentials",
     "account_freeze",
@@ -62,6 +71,11 @@ __all__ = [
     "phone_change_send_code",
     "phone_change_set_new",
     "phone_change_start",
+    "phone_lost_cancel",
+    "phone_lost_confirm",
+    "phone_lost_send_code",
+    "phone_lost_start",
+    "phone_lost_submit",
     "reauth_record",
     "sms_code_send",
     "sms_code_verify",

@@ -1,4 +1,4 @@
-"""Freezing an account ("this wasn't me") and unfreezing it after review."""
+"""Freezing an account ("this wasn't me", or a high-severity risk alert); unfreezing follows a review case."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,9 +8,13 @@ from accounts.models import User
 from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
-from audit.services import record
+from audit.models import ReviewCase
+from audit.risk import Assessment, Reason
+from audit.services import record, review_case_open
 from lending.errors import DomainError
 from lending.pii import redact
+
+UNFREEZE = "account_unfreeze"
 
 
 class AccountFrozen(DomainError):
@@ -25,8 +29,9 @@ def ensure_not_frozen(user: User) -> None:
 
 
 @transaction.atomic
-def account_freeze(*, actor: User, user: User, reason: str) -> User:
-    """Freeze ``user``: sensitive operations are refused and every other session ends."""
+def account_freeze(*, actor: User | None, user: User, reason: str) -> User:
+    """Freeze ``user``: sensitive operations are refused, every other session ends, and a
+    review case asks an officer to check the account and unfreeze it."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_frozen:
         return user
@@ -37,27 +42,31 @@ def account_freeze(*, actor: User, user: User, reason: str) -> User:
     user.save()
     record(action=Action.ACCOUNT_FROZEN, actor=actor, subject=user, data={"reason": user.frozen_reason})
     notification_create(user=user, kind="account_frozen", link="/accounts/security/")
+    review_case_open(
+        kind=UNFREEZE,
+        subject=user,
+        borrower=user,
+        requested_by=actor,
+        risk=Assessment((Reason("account_frozen", user.frozen_reason, 0),)),
+    )
     return user
 
 
-@transaction.atomic
-def account_unfreeze(*, actor: User, user: User, note: str) -> User:
-    """An officer lifts a freeze after review; never on their own account."""
-    if not actor.is_staff or not actor.has_perm("accounts.unfreeze_user"):
-        raise DomainError(_("You may not unfreeze accounts."), code="forbidden")
-    if actor.pk == user.pk:
-        raise DomainError(_("Nobody may unfreeze their own account."), code="own_account")
-    if not note.strip():
-        raise DomainError(_("Give the reason for unfreezing."), code="reason_required")
-    user = User.objects.select_for_update().get(pk=user.pk)
+def account_unfreeze(case: ReviewCase, officer: User) -> None:
+    """Approve action of an unfreeze case: lift the freeze and tell the borrower."""
+    user = User.objects.select_for_update().get(pk=case.borrower_id)
     if not user.is_frozen:
-        raise DomainError(_("This account is not frozen."), code="not_frozen")
-    note = redact(note.strip())[:200]
+        raise DomainError(_("This account is not frozen any more."), code="not_frozen")
     user.frozen_at = None
     user.frozen_reason = ""
-    user._change_reason = f"unfrozen: {note}"
+    user._change_reason = f"unfrozen after review case #{case.pk}"
     user.save()
-    record(action=Action.ACCOUNT_UNFROZEN, actor=actor, subject=user, data={"note": note})
+    record(action=Action.ACCOUNT_UNFROZEN, actor=officer, subject=user, data={"case": case.pk})
     notification_create(user=user, kind="account_unfrozen")
     sms_queue(to=user.phone, template="account_unfrozen", context={}, language=user.language)
-    return user
+
+
+def account_unfreeze_refused(case: ReviewCase, officer: User | None, reason: str) -> None:
+    """Reject action of an unfreeze case: the account stays frozen; the borrower learns why."""
+    user = User.objects.get(pk=case.borrower_id)
+    notification_create(user=user, kind="account_unfreeze_refused", params={"reason": reason})

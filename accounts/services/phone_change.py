@@ -44,7 +44,7 @@ def _limit_reached_until(user: User) -> datetime | None:
     return recent[-1] + window
 
 
-def _ensure_within_limit(user: User) -> None:
+def ensure_within_limit(user: User) -> None:
     until = _limit_reached_until(user)
     if until:
         raise PhoneChangeRefused(
@@ -74,12 +74,55 @@ def new_number_target(change: PhoneChange) -> str:
     return f"{change.pk}:{change.new_phone}"
 
 
+def number_refusal(user: User, new_phone: str) -> PhoneChangeRefused | None:
+    """Why ``new_phone`` cannot become the user's number, or None. Never says whose it is."""
+    if new_phone == str(user.phone):
+        return PhoneChangeRefused(_("This is already your number."), code="same")
+    if User.objects.filter(phone=new_phone).exists():
+        return PhoneChangeRefused(
+            _("This number cannot be bound to your account. If it is yours, contact customer service."),
+            code="taken",
+        )
+    return None
+
+
+def phone_number_apply(*, user: User, change: PhoneChange, reason: str) -> User:
+    """Bind the change's new number (both paths): every other session ends, the old number
+    is told by SMS, the borrower gets an in-app notice. Runs in the caller's transaction
+    with ``user`` and ``change`` locked."""
+    old_phone, new_phone = str(user.phone), change.new_phone
+    advisory_xact_lock(f"register:{new_phone}")
+    user.phone = new_phone
+    user.session_epoch += 1
+    user._change_reason = reason
+    user.save()
+    change.status = PhoneChange.Status.COMPLETED
+    change.completed_at = timezone.now()
+    change._change_reason = "completed"
+    change.save()
+    old, new = mask_phone(old_phone), mask_phone(new_phone)
+    record(action=Action.PHONE_CHANGED, actor=user, subject=user, data={"old": old, "new": new})
+    sms_queue(to=old_phone, template="phone_changed_old", context={"new": new}, language=user.language)
+    notification_create(
+        user=user, kind="phone_changed", params={"old": old, "new": new}, link="/accounts/security/"
+    )
+    return user
+
+
 def phone_change_start(*, actor: User) -> PhoneChange:
     """Open a phone change and send a code to the current number (earlier open ones are cancelled)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=actor.pk)
         ensure_not_frozen(user)
-        _ensure_within_limit(user)
+        ensure_within_limit(user)
+        if PhoneChange.objects.filter(user=user, status=PhoneChange.Status.IN_REVIEW).exists():
+            raise PhoneChangeRefused(
+                _(
+                    "Your lost-phone request is waiting for review. "
+                    "Withdraw it first to change the number yourself."
+                ),
+                code="in_review",
+            )
         for earlier in PhoneChange.objects.select_for_update().filter(user=user, status__in=PhoneChange.OPEN):
             earlier.status = PhoneChange.Status.CANCELLED
             earlier._change_reason = "replaced by a new phone change"
@@ -135,13 +178,13 @@ def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) ->
             actor, change.pk, PhoneChange.Status.OLD_CONFIRMED, PhoneChange.Status.NEW_SENT
         )
         data = {"new": mask_phone(new_phone)}
-        if new_phone == str(actor.phone):
-            raise PhoneChangeRefused(_("This is already your number."), code="same")
-        if User.objects.filter(phone=new_phone).exists():
-            record(action=Action.PHONE_CHANGE_REFUSED, actor=actor, subject=change, data=data)
-            refusal = PhoneChangeRefused(
-                _("This number cannot be bound to your account. If it is yours, contact customer service."),
-                code="taken",
+        refusal = number_refusal(actor, new_phone)
+        if refusal:
+            record(
+                action=Action.PHONE_CHANGE_REFUSED,
+                actor=actor,
+                subject=change,
+                data={**data, "why": refusal.code},
             )
         else:
             change.new_phone_encrypted = encrypt(new_phone)
@@ -163,31 +206,13 @@ def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> 
     sms_code_verify(
         purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, actor=actor, user=actor
     )
-    new_phone = change.new_phone
     try:
         with transaction.atomic():
-            advisory_xact_lock(f"register:{new_phone}")
             user = User.objects.select_for_update().get(pk=actor.pk)
             change = _locked_open_change(actor, change.pk, PhoneChange.Status.NEW_SENT)
             ensure_not_frozen(user)
-            _ensure_within_limit(user)
-            old_phone = str(user.phone)
-            user.phone = new_phone
-            user.session_epoch += 1
-            user._change_reason = "phone changed with the old phone (path a)"
-            user.save()
-            change.status = PhoneChange.Status.COMPLETED
-            change.completed_at = timezone.now()
-            change._change_reason = "completed"
-            change.save()
-            old, new = mask_phone(old_phone), mask_phone(new_phone)
-            record(action=Action.PHONE_CHANGED, actor=actor, subject=user, data={"old": old, "new": new})
-            sms_queue(
-                to=old_phone, template="phone_changed_old", context={"new": new}, language=user.language
-            )
-            notification_create(
-                user=user, kind="phone_changed", params={"old": old, "new": new}, link="/accounts/security/"
-            )
+            ensure_within_limit(user)
+            phone_number_apply(user=user, change=change, reason="phone changed with the old phone (path a)")
     except IntegrityError:
         raise PhoneChangeRefused(
             _("This number cannot be bound to your account. If it is yours, contact customer service."),

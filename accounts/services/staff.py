@@ -37,14 +37,16 @@ def _new_backup_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def staff_create(*, actor: User | None, username: str, role: str, password: str | None = None):
+def staff_create(
+    *, actor: User | None, username: str, role: str, email: str = "", password: str | None = None
+):
     """Create a staff member in a role group, with a TOTP device and backup codes."""
     if role not in ROLES:
         raise DomainError(_("Unknown role %(role)s.") % {"role": role}, code="unknown_role")
     if User.objects.filter(username=username).exists():
         raise DomainError(_("That username is taken."), code="username_taken")
     password = password or secrets.token_urlsafe(18)
-    user = User(username=username, is_staff=True)
+    user = User(username=username, email=email, is_staff=True)
     user.set_password(password)
     user._change_reason = f"staff created as {role}"
     user.save()

@@ -7,7 +7,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.tests.factories import BorrowerFactory, StaffFactory, issue_backup_code
 from audit.actions import Action
-from audit.models import AuditEvent
 from audit.services import record
 
 pytestmark = pytest.mark.django_db
@@ -130,45 +129,3 @@ def test_staff_roles_see_only_what_their_group_allows(admin_login, role):
     outbox_list = client.get(reverse("admin:lending_outboxmessage_changelist")).status_code
     assert audit_list == (403 if role == "support" else 200)
     assert outbox_list == 403
-
-
-def test_an_officer_unfreezes_from_the_admin_with_a_reason(admin_login):
-    from accounts.services import account_freeze
-
-    borrower = BorrowerFactory()
-    account_freeze(actor=borrower, user=borrower, reason="reported by the borrower")
-    client = admin_login(StaffFactory(role="officer"))
-    url = reverse("admin:accounts_user_changelist")
-    selection = {"action": "unfreeze", "_selected_action": [borrower.pk]}
-
-    confirm = client.post(url, selection)
-    assert confirm.status_code == 200 and "reported by the borrower" in confirm.content.decode()
-    missing_note = client.post(url, {**selection, "apply": "1", "note": ""})
-    assert missing_note.status_code == 200
-    borrower.refresh_from_db()
-    assert borrower.is_frozen
-
-    done = client.post(
-        url, {**selection, "apply": "1", "note": "Called back, confirmed it was a family member"}
-    )
-    assert done.status_code == 302
-    borrower.refresh_from_db()
-    assert not borrower.is_frozen
-
-
-def test_auditors_do_not_get_the_unfreeze_action(admin_login):
-    from accounts.services import account_freeze
-
-    client = admin_login(StaffFactory(role="auditor"))
-    borrower = BorrowerFactory()
-    account_freeze(actor=borrower, user=borrower, reason="reported")
-    page = client.get(reverse("admin:accounts_user_changelist"))
-    assert page.context["action_form"] is None  # no actions at all
-    response = client.post(
-        reverse("admin:accounts_user_changelist"),
-        {"action": "unfreeze", "_selected_action": [borrower.pk], "apply": "1", "note": "x"},
-    )
-    assert response.status_code == 200  # "no action selected": nothing ran
-    assert not AuditEvent.objects.filter(action="account.unfrozen").exists()
-    borrower.refresh_from_db()
-    assert borrower.is_frozen

@@ -104,7 +104,10 @@ def test_a_number_bound_to_another_account_is_refused_without_saying_whose(deliv
     with pytest.raises(PhoneChangeRefused) as refused:
         set_new(deliver, last_code, borrower)
     assert "139" not in refused.value.message and refused.value.code == "taken"
-    assert AuditEvent.objects.get(action="phone_change.refused").data == {"new": "139****9000"}
+    assert AuditEvent.objects.get(action="phone_change.refused").data == {
+        "new": "139****9000",
+        "why": "taken",
+    }
 
 
 def test_the_same_number_is_refused(deliver, last_code, borrower):

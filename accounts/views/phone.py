@@ -31,10 +31,13 @@ def _own_change(request, change_id: int) -> PhoneChange:
 
 
 def _page(request, change: PhoneChange | None, *, code_form=None, phone_form=None, status=200):
+    lost = selectors.latest_lost_phone_request(request.user)
     context = {
         "change": change,
         "code_form": code_form or CodeForm(),
         "phone_form": phone_form or NewPhoneForm(),
+        "lost": lost,
+        "lost_case": selectors.lost_phone_case(lost) if lost else None,
     }
     return render(request, "accounts/phone_change.html", context, status=status)
 

@@ -12,11 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=sorted(ROLES))
+        parser.add_argument("--email", default="", help="Where review notices go (officers)")
 
-    def handle(self, *args, username, role, **options):
+    def handle(self, *args, username, role, email, **options):
         with system_job("create_staff"):
             try:
-                credentials = staff_create(actor=None, username=username, role=role)
+                credentials = staff_create(actor=None, username=username, role=role, email=email)
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(format_credentials(credentials))

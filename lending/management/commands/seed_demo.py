@@ -1,4 +1,5 @@
-"""Demo data for a newcomer's first look: a borrower with a verified identity, an officer, an auditor.
+"""Demo data for a newcomer's first look: a borrower with a verified identity, a second borrower
+whose lost-phone request waits for review, an officer and an auditor.
 
 Idempotent: a second run creates nothing new and gives each demo staff member fresh backup
 codes (the old ones may have been used). Refused unless DEBUG is on.
@@ -8,20 +9,34 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import PhoneChange, User
 from accounts.policies import current_policy
-from accounts.services import borrower_create, identity_verify, staff_backup_codes_reset, staff_create
+from accounts.services import (
+    borrower_create,
+    identity_verify,
+    phone_lost_start,
+    phone_lost_submit,
+    staff_backup_codes_reset,
+    staff_create,
+)
 from audit.context import system_job
 
 DEMO_STAFF = (
-    ("officer", "officer", "officer-demo-pass"),
-    ("auditor", "auditor", "auditor-demo-pass"),
+    ("officer", "officer", "officer-demo-pass", "officer@lending.localhost"),
+    ("auditor", "auditor", "auditor-demo-pass", "auditor@lending.localhost"),
 )
 DEMO_BORROWER = {
     "phone": "+8613800138000",
     "password": "borrower-demo-pass",
     "real_name": "张三",
     "id_number": "110105199003071239",
+}
+LOST_PHONE_BORROWER = {
+    "phone": "+8613700137000",
+    "password": "borrower-demo-pass",
+    "real_name": "李四",
+    "id_number": "310101198506152345",
+    "new_phone": "+8613600136000",
 }
 
 
@@ -33,11 +48,12 @@ class Command(BaseCommand):
             raise CommandError("seed_demo makes logins with known passwords; it runs only with DEBUG on.")
         with system_job("seed_demo"):
             self.stdout.write(self._ensure_borrower())
-            for username, role, password in DEMO_STAFF:
-                self.stdout.write(self._ensure_staff(username, role, password))
+            self._ensure_lost_phone_case()
+            for username, role, password, email in DEMO_STAFF:
+                self.stdout.write(self._ensure_staff(username, role, password, email))
 
-    def _ensure_borrower(self) -> str:
-        demo = DEMO_BORROWER
+    @staticmethod
+    def _borrower(demo) -> User:
         borrower = User.objects.filter(phone=demo["phone"]).first()
         if borrower is None:
             borrower = borrower_create(
@@ -47,18 +63,35 @@ class Command(BaseCommand):
                 language=settings.LANGUAGE_CODE,
             )
             identity_verify(actor=borrower, real_name=demo["real_name"], id_number=demo["id_number"])
+        return borrower
+
+    def _ensure_lost_phone_case(self) -> None:
+        """A borrower who lost the phone: the request waits for the demo officer (once)."""
+        demo = LOST_PHONE_BORROWER
+        borrower = self._borrower(demo)
+        if PhoneChange.objects.filter(user=borrower, path=PhoneChange.Path.LOST_PHONE).exists():
+            return
+        details = {key: demo[key] for key in ("phone", "password", "real_name", "id_number", "new_phone")}
+        phone_lost_submit(change=phone_lost_start(**details))  # the code step needs the new phone itself
+
+    def _ensure_borrower(self) -> str:
+        demo = DEMO_BORROWER
+        self._borrower(demo)
         return "\n".join(
             [
                 "Borrower portal: http://127.0.0.1:8000/accounts/login/",
                 f"  mobile 138 0013 8000  password {demo['password']}",
                 "  SMS codes appear at http://127.0.0.1:8000/dev/sms/",
+                "A lost-phone request (137 0013 7000 -> 136 0013 6000) waits in the review queue.",
             ]
         )
 
-    def _ensure_staff(self, username, role, password) -> str:
+    def _ensure_staff(self, username, role, password, email) -> str:
         user = User.objects.filter(username=username).first()
         if user is None:
-            credentials = staff_create(actor=None, username=username, role=role, password=password)
+            credentials = staff_create(
+                actor=None, username=username, role=role, email=email, password=password
+            )
             user, codes = credentials.user, credentials.backup_codes
         else:
             codes = staff_backup_codes_reset(actor=None, user=user)

@@ -1,0 +1,201 @@
+"""Changing the bound phone when the old one is lost (DESIGN.md section 5, path b).
+
+Without the old phone the borrower proves who they are with the password, real name and
+ID number, and proves the new number with a code; an officer then reviews the request.
+Approval changes the number exactly as path a would; rejection tells the borrower why.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Identity, PhoneChange, User
+from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
+from accounts.services.freeze import ensure_not_frozen
+from accounts.services.login import LoginRefused, password_check
+from accounts.services.notifications import notification_create
+from accounts.services.phone_change import (
+    PhoneChangeRefused,
+    ensure_within_limit,
+    new_number_target,
+    number_refusal,
+    phone_number_apply,
+)
+from accounts.services.sms import sms_queue
+from audit import risk
+from audit.actions import Action
+from audit.context import current_request
+from audit.models import ReviewCase
+from audit.services import record, review_case_cancel, review_case_open
+from lending.crypto import encrypt
+from lending.pii import mask_phone
+
+LOST_PHONE = "phone_lost"
+
+
+class LostPhoneRefused(PhoneChangeRefused):
+    code = "lost_phone_refused"
+
+
+def _details_refused() -> LostPhoneRefused:
+    return LostPhoneRefused(
+        _("These details do not match an account. Check them and try again."), code="mismatch"
+    )
+
+
+def phone_lost_start(
+    *, phone: str, password: str, real_name: str, id_number: str, new_phone: str
+) -> PhoneChange:
+    """Check who is asking and send a code to the new number.
+
+    A wrong password, an unknown number and an identity that does not match get the same
+    refusal; password failures count towards the login lockout.
+    """
+    try:
+        user = password_check(phone=phone, password=password, step="phone_lost")
+    except LoginRefused as exc:
+        if exc.code == "locked":
+            raise
+        raise _details_refused() from None
+    identity = Identity.objects.filter(user=user).first()
+    matches = (
+        identity is not None
+        and identity.id_number_hash == Identity.hash_of(id_number)
+        and identity.real_name == real_name
+    )
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().get(pk=user.pk)
+        refusal = None if matches else _details_refused()
+        if refusal is None:
+            ensure_not_frozen(user)
+            ensure_within_limit(user)
+            refusal = number_refusal(user, new_phone)
+        if refusal:
+            data = {"phone": user.masked_phone, "new": mask_phone(new_phone), "why": refusal.code}
+            record(action=Action.PHONE_LOST_REFUSED, actor=None, subject=user, data=data)
+        else:
+            for earlier in PhoneChange.objects.select_for_update().filter(
+                user=user, status__in=PhoneChange.OPEN
+            ):
+                earlier.status = PhoneChange.Status.CANCELLED
+                earlier._change_reason = "replaced by a lost-phone request"
+                earlier.save()
+            change = PhoneChange(
+                user=user,
+                path=PhoneChange.Path.LOST_PHONE,
+                status=PhoneChange.Status.NEW_SENT,
+                old_phone_masked=user.masked_phone,
+                new_phone_encrypted=encrypt(new_phone),
+                new_phone_masked=mask_phone(new_phone),
+            )
+            change._change_reason = "lost-phone request started"
+            change.save()
+            record(
+                action=Action.PHONE_LOST_STARTED,
+                actor=None,
+                subject=user,
+                data={"change": change.pk, "new": change.new_phone_masked},
+            )
+    if refusal:
+        raise refusal
+    phone_lost_send_code(change=change)
+    return change
+
+
+def phone_lost_send_code(*, change: PhoneChange) -> None:
+    sms_code_send(
+        purpose=Purpose.PHONE_CHANGE_NEW,
+        target=new_number_target(change),
+        phone=change.new_phone,
+        user=change.user,
+    )
+
+
+def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase:
+    """The code proves the new number; the request goes to a compliance officer."""
+    sms_code_verify(
+        purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, user=change.user
+    )
+    return phone_lost_submit(change=change)
+
+
+@transaction.atomic
+def phone_lost_submit(*, change: PhoneChange) -> ReviewCase:
+    """Open the review case for a lost-phone request whose new number is proven."""
+    change = PhoneChange.objects.select_for_update().get(pk=change.pk)
+    if not (
+        change.is_open
+        and change.path == PhoneChange.Path.LOST_PHONE
+        and change.status == PhoneChange.Status.NEW_SENT
+    ):
+        raise LostPhoneRefused(_("This request has expired. Start again."), code="expired")
+    change.status = PhoneChange.Status.IN_REVIEW
+    change._change_reason = "sent to review"
+    change.save()
+    context = current_request()
+    assessment = risk.assess(
+        user_id=change.user_id, ip=context.ip if context else None, request_action=Action.PHONE_LOST_STARTED
+    )
+    case = review_case_open(
+        kind=LOST_PHONE,
+        subject=change,
+        borrower=change.user,
+        requested_by=change.user,
+        risk=risk.Assessment(
+            (risk.Reason("old_phone_lost", str(_("The old phone is lost")), 20), *assessment.reasons)
+        ),
+    )
+    record(action=Action.PHONE_LOST_SUBMITTED, actor=None, subject=change, data={"case": case.pk})
+    sms_queue(
+        to=change.new_phone,
+        template="phone_lost_received",
+        context={"case": case.pk},
+        language=change.user.language,
+    )
+    return case
+
+
+def phone_lost_approve(case: ReviewCase, officer: User) -> None:
+    """Approve action: the number changes exactly as with the old phone at hand."""
+    change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
+    if change.status != PhoneChange.Status.IN_REVIEW:
+        raise LostPhoneRefused(_("The request is no longer waiting for review."), code="not_in_review")
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    refusal = number_refusal(user, change.new_phone)
+    if refusal:
+        raise refusal
+    phone_number_apply(
+        user=user, change=change, reason=f"phone changed after review case #{case.pk} (path b)"
+    )
+    sms_queue(to=change.new_phone, template="phone_lost_approved", context={}, language=user.language)
+
+
+def phone_lost_reject(case: ReviewCase, officer: User | None, reason: str) -> None:
+    """Reject action: the number stays; the borrower is told why, at the new number and in the app."""
+    change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
+    change.status = PhoneChange.Status.REJECTED
+    change._change_reason = f"rejected in review case #{case.pk}"
+    change.save()
+    record(action=Action.PHONE_LOST_REJECTED, actor=officer, subject=change, data={"case": case.pk})
+    user = change.user
+    sms_queue(
+        to=change.new_phone,
+        template="phone_lost_rejected",
+        context={"reason": reason},
+        language=user.language,
+    )
+    notification_create(user=user, kind="phone_lost_rejected", params={"reason": reason})
+
+
+@transaction.atomic
+def phone_lost_cancel(*, actor: User, change: PhoneChange) -> None:
+    """The borrower withdraws a lost-phone request still waiting for review."""
+    change = PhoneChange.objects.select_for_update().get(pk=change.pk, user=actor)
+    if change.status != PhoneChange.Status.IN_REVIEW:
+        return
+    change.status = PhoneChange.Status.CANCELLED
+    change._change_reason = "withdrawn by the borrower"
+    change.save()
+    for case in ReviewCase.objects.filter(
+        kind=LOST_PHONE, subject_id=str(change.pk), status=ReviewCase.Status.OPEN
+    ):
+        review_case_cancel(actor=actor, case=case, reason="withdrawn by the borrower")

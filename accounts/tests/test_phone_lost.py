@@ -1,0 +1,187 @@
+"""Path b: the old phone is lost; an officer reviews the request."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Notification, PhoneChange, SmsCodeSend
+from accounts.services import (
+    LoginRefused,
+    LostPhoneRefused,
+    PhoneChangeRefused,
+    identity_verify,
+    phone_change_start,
+    phone_lost_cancel,
+    phone_lost_confirm,
+    phone_lost_start,
+)
+from accounts.tests.factories import BorrowerFactory, StaffFactory
+from accounts.tests.helpers import wrong
+from audit.models import AuditEvent, ReviewCase
+from audit.services import ReviewActionFailed, review_case_decide
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW = "+8613800138000", "+8613900139000"
+ID_NUMBER = "110105199003071239"
+
+
+@pytest.fixture
+def borrower():
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number=ID_NUMBER)
+    return borrower
+
+
+def start(deliver, **overrides):
+    details = {
+        "phone": OLD,
+        "password": "borrower-pass-123",
+        "real_name": "张三",
+        "id_number": ID_NUMBER,
+        "new_phone": NEW,
+    }
+    with deliver():
+        return phone_lost_start(**{**details, **overrides})
+
+
+def submit(deliver, last_code):
+    change = start(deliver)
+    with deliver():
+        return phone_lost_confirm(change=change, code=last_code(NEW))
+
+
+def test_the_request_goes_to_review_and_approval_changes_the_number(deliver, last_code, sms_outbox, borrower):
+    case = submit(deliver, last_code)
+
+    assert (case.kind, case.status, case.borrower, case.requested_by) == (
+        "phone_lost",
+        "open",
+        borrower,
+        borrower,
+    )
+    assert case.reasons[0]["code"] == "old_phone_lost"
+    change = PhoneChange.objects.get()
+    assert (change.path, change.status) == ("lost_phone", "in_review")
+    assert sms_outbox[-1].to == NEW and str(case.pk) in sms_outbox[-1].body  # "we received it"
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == OLD  # nothing changes before the review
+
+    with deliver():
+        review_case_decide(
+            actor=StaffFactory(role="officer"), case_id=case.pk, verdict="approve", reason="ID photo matches"
+        )
+
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == NEW
+    assert PhoneChange.objects.get().status == "completed"
+    assert (
+        borrower.history.latest().history_change_reason
+        == f"phone changed after review case #{case.pk} (path b)"
+    )
+    assert {sms.to for sms in sms_outbox[-2:]} == {OLD, NEW}  # the old number is told, the new one approved
+    assert Notification.objects.filter(user=borrower, kind="phone_changed").exists()
+
+
+def test_rejection_tells_the_borrower_why(deliver, last_code, sms_outbox, borrower):
+    case = submit(deliver, last_code)
+    with deliver():
+        review_case_decide(
+            actor=StaffFactory(role="officer"),
+            case_id=case.pk,
+            verdict="reject",
+            reason="the ID photo is blurred",
+        )
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == OLD
+    assert PhoneChange.objects.get().status == "rejected"
+    assert "the ID photo is blurred" in sms_outbox[-1].body and sms_outbox[-1].to == NEW
+    assert Notification.objects.get(user=borrower, kind="phone_lost_rejected").params == {
+        "reason": "the ID photo is blurred"
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"password": "wrong"},
+        {"real_name": "李四"},
+        {"id_number": "310101198506152345"},
+        {"phone": "+8613711112222"},
+    ],
+)
+def test_wrong_details_get_one_refusal_and_send_nothing(deliver, sms_outbox, borrower, overrides):
+    with pytest.raises(LostPhoneRefused, match="do not match") as refused:
+        start(deliver, **overrides)
+    assert refused.value.code == "mismatch"
+    assert sms_outbox == [] and not PhoneChange.objects.exists()
+
+
+def test_an_identity_mismatch_is_recorded(deliver, borrower):
+    with pytest.raises(LostPhoneRefused):
+        start(deliver, real_name="李四")
+    assert AuditEvent.objects.get(action="phone_lost.refused").data == {
+        "phone": "138****8000",
+        "new": "139****9000",
+        "why": "mismatch",
+    }
+
+
+def test_wrong_passwords_here_count_towards_the_login_lock(deliver, settings, borrower):
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        with pytest.raises(LostPhoneRefused):
+            start(deliver, password="wrong")
+    with pytest.raises(LoginRefused, match="locked"):
+        start(deliver)
+
+
+def test_a_number_of_another_account_is_refused(deliver, borrower):
+    BorrowerFactory(phone=NEW)
+    with pytest.raises(PhoneChangeRefused, match="cannot be bound"):
+        start(deliver)
+
+
+def test_a_wrong_code_keeps_it_out_of_review(deliver, last_code, borrower):
+    change = start(deliver)
+    with pytest.raises(Exception, match="wrong"):
+        phone_lost_confirm(change=change, code=wrong(last_code(NEW)))
+    assert not ReviewCase.objects.exists()
+
+
+def test_withdrawing_cancels_the_case(deliver, last_code, borrower):
+    case = submit(deliver, last_code)
+    phone_lost_cancel(actor=borrower, change=PhoneChange.objects.get())
+    case.refresh_from_db()
+    assert case.status == "cancelled" and PhoneChange.objects.get().status == "cancelled"
+
+
+def test_approval_fails_cleanly_when_the_number_was_taken_meanwhile(deliver, last_code, borrower):
+    case = submit(deliver, last_code)
+    BorrowerFactory(phone=NEW)
+    with pytest.raises(ReviewActionFailed, match="cannot be bound"):
+        review_case_decide(
+            actor=StaffFactory(role="officer"), case_id=case.pk, verdict="approve", reason="ok"
+        )
+    case.refresh_from_db()
+    assert case.status == "open" and PhoneChange.objects.get().status == "in_review"
+
+
+def test_path_a_waits_while_a_lost_phone_request_is_in_review(deliver, last_code, borrower):
+    submit(deliver, last_code)
+    SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+    with pytest.raises(PhoneChangeRefused, match="waiting for review"):
+        phone_change_start(actor=borrower)
+
+
+def test_risk_rules_raise_the_score(deliver, last_code, borrower, settings):
+    from django.db import transaction
+
+    from audit.actions import Action
+    from audit.services import record
+
+    with transaction.atomic():
+        record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
+    case = submit(deliver, last_code)
+    assert [r["code"] for r in case.reasons] == ["old_phone_lost", "identity_reuse_attempt"]
+    assert case.risk_score == 80 and case.approvals_needed == 2  # high risk: four eyes

@@ -1,0 +1,92 @@
+import pytest
+
+from accounts.models import PhoneChange
+from accounts.services import identity_verify
+from accounts.tests.factories import BorrowerFactory, StaffFactory
+from audit.models import ReviewCase
+from audit.services import review_case_decide
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW, ID_NUMBER = "+8613800138000", "+8613900139000", "110105199003071239"
+DETAILS = {
+    "phone": OLD,
+    "password": "borrower-pass-123",
+    "real_name": "张三",
+    "id_number": ID_NUMBER,
+    "new_phone": NEW,
+}
+
+
+@pytest.fixture
+def borrower():
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number=ID_NUMBER)
+    return borrower
+
+
+def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_code, borrower, sign_in):
+    assert client.get("/accounts/phone/lost/").status_code == 200  # no sign-in needed
+    with deliver():
+        assert client.post("/accounts/phone/lost/", DETAILS)["Location"] == "/accounts/phone/lost/"
+    page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "139****9000" in page and "13900139000" not in page
+    with deliver():
+        response = client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
+    assert response["Location"] == "/accounts/phone/lost/"
+    case = ReviewCase.objects.get()
+    page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Waiting for a compliance officer" in page and f"#{case.pk}" in page
+
+    review_case_decide(
+        actor=StaffFactory(role="officer"), case_id=case.pk, verdict="reject", reason="photo unclear"
+    )
+    page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Rejected" in page and "photo unclear" in page
+    signed_in = sign_in(borrower)
+    page = signed_in.get("/accounts/phone/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "was not approved" in page and "photo unclear" in page
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("id_number", "110105201001014564", "18 years"),
+        ("new_phone", "+14155550123", "Only mainland China"),
+        ("real_name", "x" * 5000, "at most"),
+        ("password", "wrong", "do not match"),
+    ],
+)
+def test_bad_details_are_refused_on_the_form(client, sms_outbox, borrower, field, value, message):
+    response = client.post("/accounts/phone/lost/", {**DETAILS, field: value}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and message in response.content.decode()
+    assert sms_outbox == [] and not PhoneChange.objects.exists()
+
+
+def test_a_wrong_code_is_shown(client, deliver, borrower):
+    with deliver():
+        client.post("/accounts/phone/lost/", DETAILS)
+    response = client.post("/accounts/phone/lost/code/", {"code": "abc"})
+    assert response.status_code == 400 and not ReviewCase.objects.exists()
+
+
+def test_withdraw(client, deliver, last_code, borrower):
+    with deliver():
+        client.post("/accounts/phone/lost/", DETAILS)
+    with deliver():
+        client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
+    client.post("/accounts/phone/lost/withdraw/")
+    assert ReviewCase.objects.get().status == "cancelled"
+    assert client.get("/accounts/phone/lost/").context["form"] is not None  # can start again
+
+
+def test_another_browser_sees_nothing_of_the_request(client, deliver, borrower):
+    from django.test import Client
+
+    with deliver():
+        client.post("/accounts/phone/lost/", DETAILS)
+    stranger = Client().get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "139****9000" not in stranger
+    assert (
+        Client().post("/accounts/phone/lost/code/", {"code": "123456"})["Location"] == "/accounts/phone/lost/"
+    )

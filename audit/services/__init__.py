@@ -1,0 +1,32 @@
+"""Every state change of the audit app: events, review cases, risk alerts."""
+
+from audit.services.alerts import risk_alert_acknowledge, risk_alert_raise, risk_alert_resolve, risk_scan
+from audit.services.cases import (
+    ReviewActionFailed,
+    ReviewRefused,
+    review_case_cancel,
+    review_case_decide,
+    review_case_mark_seen,
+    review_case_open,
+    review_cases_escalate,
+    review_cases_expire,
+)
+from audit.services.events import SubjectRef, UnmaskedDataError, record
+
+__all__ = [
+    "ReviewActionFailed",
+    "ReviewRefused",
+    "SubjectRef",
+    "UnmaskedDataError",
+    "record",
+    "review_case_cancel",
+    "review_case_decide",
+    "review_case_mark_seen",
+    "review_case_open",
+    "review_cases_escalate",
+    "review_cases_expire",
+    "risk_alert_acknowledge",
+    "risk_alert_raise",
+    "risk_alert_resolve",
+    "risk_scan",
+]
