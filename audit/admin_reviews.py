@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit import reviews, selectors
+from audit import reviews, risk, selectors
 from audit.models import ReviewCase, ReviewCaseSeen, ReviewDecision, RiskAlert
 from audit.services import (
     ReviewActionFailed,
@@ -151,6 +151,9 @@ class ReviewCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "case": case,
             "kind_label": reviews.get(case.kind).label,
             "summary": reviews.get(case.kind).summary(case),
+            "reasons": [
+                (r["code"], risk.describe(r["code"], r["text"]), r.get("score", 0)) for r in case.reasons
+            ],
             "decisions": case.decisions.select_related("officer").order_by("decided_at"),
             "timeline": selectors.borrower_timeline(case.borrower_id) if case.borrower_id else [],
             "subject_history": selectors.subject_history(case),

@@ -223,6 +223,22 @@ RULES = (
 )
 
 
+# Reasons that come from the apps rather than from a rule (e.g. "the old phone is lost").
+_extra_reasons: dict[str, str] = {}
+
+
+def register_reason(code: str, text) -> None:
+    _extra_reasons[code] = text
+
+
+def describe(code: str, fallback: str) -> str:
+    """A reason's text in the reader's language (stored texts are in the requester's)."""
+    for rule in RULES:
+        if rule.code == code:
+            return str(rule.reason)
+    return str(_extra_reasons.get(code, fallback))
+
+
 def assess(
     *, user_id: int | None, ip: str | None, request_action: str | None = None, now: datetime | None = None
 ) -> Assessment:

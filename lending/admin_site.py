@@ -8,6 +8,7 @@ class BackOfficeSite(OTPAdminSite):
     site_header = _("Lending back office")
     site_title = _("Back office")
     index_title = _("Compliance and audit")
+    login_template = "admin/back_office_login.html"
 
     def __init__(self, name="admin"):
         super().__init__(name)

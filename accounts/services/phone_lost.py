@@ -7,6 +7,7 @@ Approval changes the number exactly as path a would; rejection tells the borrowe
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Identity, PhoneChange, User
 from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
@@ -30,6 +31,8 @@ from lending.crypto import encrypt
 from lending.pii import mask_phone
 
 LOST_PHONE = "phone_lost"
+OLD_PHONE_LOST = gettext_lazy("The old phone is lost")
+risk.register_reason("old_phone_lost", OLD_PHONE_LOST)
 
 
 class LostPhoneRefused(PhoneChangeRefused):
