@@ -71,6 +71,10 @@ def phone_lost_start(
         if refusal is None:
             ensure_not_frozen(user)
             ensure_within_limit(user)
+            if PhoneChange.objects.filter(user=user, status=PhoneChange.Status.IN_REVIEW).exists():
+                raise LostPhoneRefused(
+                    _("A request for this account is already waiting for review."), code="in_review"
+                )
             refusal = number_refusal(user, new_phone)
         if refusal:
             data = {"phone": user.masked_phone, "new": mask_phone(new_phone), "why": refusal.code}

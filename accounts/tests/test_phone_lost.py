@@ -185,3 +185,11 @@ def test_risk_rules_raise_the_score(deliver, last_code, borrower, settings):
     case = submit(deliver, last_code)
     assert [r["code"] for r in case.reasons] == ["old_phone_lost", "identity_reuse_attempt"]
     assert case.risk_score == 80 and case.approvals_needed == 2  # high risk: four eyes
+
+
+def test_one_request_in_review_at_a_time(deliver, last_code, borrower):
+    submit(deliver, last_code)
+    SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+    with pytest.raises(LostPhoneRefused, match="already waiting"):
+        start(deliver, new_phone="+8613500135000")
+    assert ReviewCase.objects.count() == 1
