@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "lending",
     "accounts",
     "cards",
+    "cards.sandbox_bank",
     "audit",
 ]
 

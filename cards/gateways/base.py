@@ -1,0 +1,61 @@
+"""What the platform needs from a bank (or a payment institution holding bank mandates).
+
+Card numbers and ID numbers are passed through, never kept: the platform stores only the
+bank's agreement token. Errors never carry the card number.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+class GatewayError(Exception):
+    """The bank said no, or could not be reached. ``code`` is stable; the message is for people."""
+
+    code = "gateway_error"
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message or self.code)
+        if code:
+            self.code = code
+
+
+class GatewayUnavailable(GatewayError):
+    """Timeout or 5xx: the request may or may not have been processed; query, never repeat blindly."""
+
+    code = "unavailable"
+
+
+class BindRefused(GatewayError):
+    """The bank refused the binding: four elements do not match, card closed, wrong or expired code."""
+
+    code = "bind_refused"
+
+
+@dataclass(frozen=True)
+class DebitResult:
+    succeeded: bool
+    reference: str = ""
+    failure_code: str = ""
+    soft: bool = False  # a soft failure (insufficient funds) may succeed when retried later
+
+
+class BankGateway:
+    def bind_start(self, *, holder_name: str, id_number: str, card_number: str, reserved_phone: str) -> str:
+        """Check the four elements and send the bank's code to the reserved phone; return the bind reference."""
+        raise NotImplementedError
+
+    def bind_confirm(self, *, reference: str, code: str) -> str:
+        """Check the code the borrower typed; return the agreement (mandate) token."""
+        raise NotImplementedError
+
+    def revoke(self, *, token: str) -> None:
+        """End the mandate at the bank. Revoking twice is fine."""
+        raise NotImplementedError
+
+    def debit(self, *, token: str, amount: Decimal, idempotency_key: str) -> DebitResult:
+        """Debit ``amount`` under the mandate. The same key twice returns the first result."""
+        raise NotImplementedError
+
+    def query_debit(self, *, idempotency_key: str) -> DebitResult | None:
+        """The outcome of an earlier debit, or None if the bank never received it."""
+        raise NotImplementedError

@@ -1,0 +1,178 @@
+"""The sandbox bank: a real code path with its own tables, deterministic by the card's last 4 digits.
+
+=========  ==========================================================================
+last 4     behaviour
+=========  ==========================================================================
+``0002``   the four-element check fails (name, ID number, card, reserved phone)
+``0069``   the card is closed: binding is refused
+``9995``   debits fail with insufficient funds (soft: retried later)
+``0119``   debits fail hard: the mandate is revoked at the bank
+other      everything succeeds (accounts open with 1,000,000.00)
+=========  ==========================================================================
+
+Like a real bank's, its codes go to the reserved phone (through the SMS backends, so they
+show at /dev/sms/) and live in its own tables (cards.sandbox_bank); the platform only
+passes on what the borrower typed. ``faults`` switches network-like failures on for tests.
+"""
+
+import hmac
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone, translation
+
+from accounts.services.sms import sms_queue
+from cards.bins import bank_of
+from cards.gateways.base import BankGateway, BindRefused, DebitResult, GatewayUnavailable
+from cards.sandbox_bank.models import BankAccount, BankAgreement, BankBinding, BankDebit
+from lending.crypto import fingerprint
+
+FOUR_ELEMENTS_FAIL, CARD_CLOSED, INSUFFICIENT_FUNDS, HARD_FAIL = "0002", "0069", "9995", "0119"
+OPENING_BALANCE = Decimal("1000000.00")
+CODE_MINUTES = 5
+CODE_TRIES = 5
+
+
+class Faults:
+    """Network-like failures for the next calls: a timeout before the bank processes the
+    request (nothing happened) or after (it happened, the answer was lost)."""
+
+    def __init__(self):
+        self.pending: list[tuple[str, bool]] = []
+
+    def timeout(self, method: str, *, after_processing: bool = False, times: int = 1) -> None:
+        self.pending.extend([(method, after_processing)] * times)
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+    def check(self, method: str, *, processed: bool) -> None:
+        if (method, processed) in self.pending:
+            self.pending.remove((method, processed))
+            raise GatewayUnavailable("the bank did not answer in time")
+
+
+faults = Faults()
+
+
+def _code_hash(reference: str, code: str) -> str:
+    return fingerprint(f"sandbox-code:{reference}:{code}")
+
+
+class SandboxGateway(BankGateway):
+    def bind_start(self, *, holder_name, id_number, card_number, reserved_phone):
+        faults.check("bind_start", processed=False)
+        last4 = card_number[-4:]
+        if last4 == FOUR_ELEMENTS_FAIL:
+            raise BindRefused("the four elements do not match the bank's records", code="four_elements")
+        if last4 == CARD_CLOSED:
+            raise BindRefused("the card is closed", code="card_closed")
+        holder = fingerprint(f"sandbox-holder:{holder_name}|{id_number.upper()}|{reserved_phone}")
+        with transaction.atomic():
+            account, created = BankAccount.objects.select_for_update().get_or_create(
+                card_hash=fingerprint(f"sandbox-card:{card_number}"),
+                defaults={"last4": last4, "holder_hash": holder, "balance": OPENING_BALANCE},
+            )
+            if not created and account.holder_hash != holder:
+                raise BindRefused("the four elements do not match the bank's records", code="four_elements")
+            if account.status == BankAccount.Status.CLOSED:
+                raise BindRefused("the card is closed", code="card_closed")
+            reference = secrets.token_hex(16)
+            code = f"{secrets.randbelow(10**6):06d}"
+            BankBinding.objects.create(
+                reference=reference,
+                account=account,
+                code_hash=_code_hash(reference, code),
+                expires_at=timezone.now() + timedelta(minutes=CODE_MINUTES),
+            )
+            entry = bank_of(card_number)
+            bank = entry.bank_name if entry else "Sandbox bank"
+            context = {"code": code, "bank": bank, "last4": last4}
+            sms_queue(
+                to=reserved_phone, template="bank_code", context=context, language=translation.get_language()
+            )
+        faults.check("bind_start", processed=True)
+        return reference
+
+    def bind_confirm(self, *, reference, code):
+        faults.check("bind_confirm", processed=False)
+        refusal = None
+        with transaction.atomic():
+            binding = BankBinding.objects.select_for_update().filter(reference=reference).first()
+            if binding is None or binding.status != BankBinding.Status.PENDING:
+                raise BindRefused("the binding is no longer pending", code="not_pending")
+            if timezone.now() > binding.expires_at:
+                binding.status = BankBinding.Status.FAILED
+                binding.save()
+                refusal = BindRefused("the bank's code has expired", code="code_expired")
+            elif not hmac.compare_digest(binding.code_hash, _code_hash(reference, str(code))):
+                binding.wrong_tries += 1
+                if binding.wrong_tries >= CODE_TRIES:
+                    binding.status = BankBinding.Status.FAILED
+                binding.save()
+                refusal = BindRefused("the bank's code is wrong", code="code_wrong")
+            else:
+                binding.status = BankBinding.Status.CONFIRMED
+                binding.save()
+                token = secrets.token_hex(24)
+                BankAgreement.objects.create(token=token, account=binding.account)
+        if refusal:
+            raise refusal
+        faults.check("bind_confirm", processed=True)
+        return token
+
+    def revoke(self, *, token):
+        faults.check("revoke", processed=False)
+        BankAgreement.objects.filter(token=token, status=BankAgreement.Status.ACTIVE).update(
+            status=BankAgreement.Status.REVOKED, revoked_at=timezone.now()
+        )
+        faults.check("revoke", processed=True)
+
+    def debit(self, *, token, amount, idempotency_key):
+        faults.check("debit", processed=False)
+        with transaction.atomic():
+            agreement = BankAgreement.objects.select_for_update().select_related("account").get(token=token)
+            earlier = BankDebit.objects.filter(idempotency_key=idempotency_key).first()
+            result = (
+                self._result(earlier) if earlier else self._debit(agreement, Decimal(amount), idempotency_key)
+            )
+        faults.check("debit", processed=True)
+        return result
+
+    def query_debit(self, *, idempotency_key):
+        faults.check("query_debit", processed=False)
+        debit = BankDebit.objects.filter(idempotency_key=idempotency_key).first()
+        return self._result(debit) if debit else None
+
+    @staticmethod
+    def _result(debit: BankDebit) -> DebitResult:
+        return DebitResult(debit.succeeded, debit.reference, debit.failure_code, debit.soft)
+
+    def _debit(self, agreement: BankAgreement, amount: Decimal, key: str) -> DebitResult:
+        account = BankAccount.objects.select_for_update().get(pk=agreement.account_id)
+        failure, soft = "", False
+        if agreement.status == BankAgreement.Status.REVOKED:
+            failure = "mandate_revoked"
+        elif account.status == BankAccount.Status.CLOSED:
+            failure = "card_closed"
+        elif account.last4 == HARD_FAIL:
+            failure = "mandate_revoked"
+            agreement.status, agreement.revoked_at = BankAgreement.Status.REVOKED, timezone.now()
+            agreement.save()
+        elif account.last4 == INSUFFICIENT_FUNDS or account.balance < amount:
+            failure, soft = "insufficient_funds", True
+        else:
+            account.balance -= amount
+            account.save()
+        debit = BankDebit.objects.create(
+            idempotency_key=key,
+            agreement=agreement,
+            amount=amount,
+            succeeded=not failure,
+            failure_code=failure,
+            soft=soft,
+            reference=secrets.token_hex(12),
+        )
+        return self._result(debit)
