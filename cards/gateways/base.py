@@ -41,7 +41,7 @@ class DebitResult:
 
 class BankGateway:
     def bind_start(self, *, holder_name: str, id_number: str, card_number: str, reserved_phone: str) -> str:
-        """Check the four elements and send the bank's code to the reserved phone; return the bind reference."""
+        """Check the four elements, send the bank's code to the reserved phone; return a bind reference."""
         raise NotImplementedError
 
     def bind_confirm(self, *, reference: str, code: str) -> str:
