@@ -126,6 +126,10 @@ class SmsCode(ThrottlingMixin, Device):
         PASSWORD_RESET = "password_reset", _("password reset")
         PHONE_CHANGE_OLD = "phone_change_old", _("phone change (current number)")
         PHONE_CHANGE_NEW = "phone_change_new", _("phone change (new number)")
+        CARD_REPAYMENT = "card_repayment", _("choosing the repayment card")
+        CARD_UNBIND = "card_unbind", _("unbinding a card")
+        CARD_SWAP = "card_swap", _("swapping the repayment card")
+        CARDS_UNBIND_ALL = "cards_unbind_all", _("unbinding all cards")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     purpose = models.CharField(max_length=32, choices=Purpose.choices)

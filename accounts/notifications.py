@@ -34,6 +34,30 @@ TEXTS = {
         _("Your lost-phone request was not approved"),
         _("Your number was not changed: %(reason)s"),
     ),
+    "card_bound": (
+        _("Card bound"),
+        _("%(card)s is bound to your account with a debit authorisation."),
+    ),
+    "card_unbound": (
+        _("Card unbound"),
+        _("%(card)s is unbound and its debit authorisation is revoked."),
+    ),
+    "card_unbind_in_review": (
+        _("Card unbind under review"),
+        _("Unbinding %(card)s needs a check by our compliance team; the card stays bound meanwhile."),
+    ),
+    "card_unbind_rejected": (
+        _("Card stays bound"),
+        _("Unbinding %(card)s was not approved: %(reason)s"),
+    ),
+    "card_bind_rejected": (
+        _("Card binding not approved"),
+        _("Binding %(card)s was not approved: %(reason)s"),
+    ),
+    "repayment_card_changed": (
+        _("Repayment card changed"),
+        _("Your loans are now repaid from %(card)s."),
+    ),
     "account_unfrozen": (
         _("Your account is unfrozen"),
         _("Our compliance team reviewed your account; you can use it normally again."),

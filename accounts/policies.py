@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.template.loader import get_template
 from django.utils import translation
 
-CURRENT = {"privacy": "2026-11"}
+CURRENT = {"privacy": "2026-11", "debit_authorisation": "2026-11"}
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,21 @@ class Action(models.TextChoices):
     ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
     ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")
 
+    CARD_BIND_STARTED = "card.bind_started", _("Card binding started: the bank sent its code")
+    CARD_BIND_REFUSED = "card.bind_refused", _("Card binding refused")
+    CARD_BIND_FAILED = "card.bind_failed", _("Card binding failed at the bank's code")
+    CARD_BOUND = "card.bound", _("Card bound with a debit mandate")
+    CARD_BIND_APPROVED = "card.bind_approved", _("Card binding approved after review")
+    CARD_BIND_REJECTED = "card.bind_rejected", _("Card binding rejected in review")
+    CARD_REPAYMENT_SET = "card.repayment_set", _("Repayment card chosen")
+    CARD_UNBIND_REQUESTED = "card.unbind_requested", _("Card unbind sent to review")
+    CARD_UNBIND_REFUSED = "card.unbind_refused", _("Card unbind refused")
+    CARD_UNBOUND = "card.unbound", _("Card unbound")
+    CARD_RESTORED = "card.restored", _("Card kept: unbind rejected in review")
+    MANDATE_REVOKED_AT_BANK = "mandate.revoked_at_bank", _("Debit mandate revoked at the bank")
+
+    LOAN_CREATED = "loan.created", _("Loan disbursed")
+
     REVIEW_CASE_OPENED = "review.opened", _("Review case opened")
     REVIEW_CASE_APPROVAL_RECORDED = (
         "review.approval_recorded",

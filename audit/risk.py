@@ -75,7 +75,7 @@ class CountRule:
     score: int
     severity: str
     actions: tuple[str, ...]
-    key: str  # "user" or "ip"
+    key: str  # "user", "ip" or "platform" (every event counts)
     window: timedelta
     threshold: str
     distinct_users: bool = False  # count accounts, not events (for per-IP rules)
@@ -91,7 +91,7 @@ class CountRule:
             if user_id is None:
                 return 0
             events = events.filter(_user_events(user_id))
-        else:
+        elif self.key == "ip":
             if not ip:
                 return 0
             events = events.filter(ip=ip)
@@ -112,6 +112,13 @@ class CountRule:
                 if count > self.limit:
                     last = recent.filter(_user_events(user_id)).latest("occurred_at").occurred_at
                     yield Finding(self, USER, str(user_id), user_id, count, last)
+        elif self.key == "platform":
+            if recent.exists():
+                count = self.count(now=now)
+                if count > self.limit:
+                    yield Finding(
+                        self, "platform", "all", None, count, recent.latest("occurred_at").occurred_at
+                    )
         else:
             for ip in set(recent.exclude(ip__isnull=True).values_list("ip", flat=True)):
                 count = self.count(ip=ip, now=now)
@@ -167,7 +174,7 @@ class NewIpThenPhoneChange:
                 yield Finding(self, USER, str(user_id), user_id, 1, at)
 
 
-RULES = (
+RULES = [
     CountRule(
         code="phone_changes_frequent",
         reason=_("Changed the phone number often in the last 30 days"),
@@ -220,7 +227,14 @@ RULES = (
         window=timedelta(days=30),
         threshold="RISK_IDENTITY_REUSE_ATTEMPTS",
     ),
-)
+]
+
+
+def register_rule(rule) -> None:
+    """Apps add rules (cards adds its own in AppConfig.ready()). A rule has ``code``, ``reason``,
+    ``score``, ``severity``, ``matches(user_id=, ip=, request_action=, now=)`` and ``scan(since, now)``."""
+    if all(existing.code != rule.code for existing in RULES):
+        RULES.append(rule)
 
 
 # Reasons that come from the apps rather than from a rule (e.g. "the old phone is lost").

@@ -50,7 +50,11 @@ def _table() -> dict[str, BankCardType]:
 
 
 def bank_of(card_number: str) -> BankCardType | None:
-    return _table().get(card_number[:6])
+    return bank_of_bin(card_number[:6])
+
+
+def bank_of_bin(bin6: str) -> BankCardType | None:
+    return _table().get(bin6)
 
 
 def banks() -> list[tuple[str, str]]:

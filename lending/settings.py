@@ -253,6 +253,16 @@ PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
 PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
 
+# Rules for bank cards.
+BIND_REQUEST_MINUTES = 15  # a binding must be confirmed with the bank's code within this time
+BIND_CODE_MAX_TRIES = 5  # wrong bank codes before the binding fails
+CARD_WAIT_AFTER_PHONE_CHANGE_HOURS = 24  # binds and unbinds go to review this long after a phone change
+RISK_UNBINDS_PER_USER_DAY = 2  # unbinds per borrower in 24 h before review
+RISK_UNBINDS_PER_IP_HOUR = 5  # unbinds from one IP in an hour before review
+RISK_UNBINDS_PLATFORM_HOUR = 200  # unbinds across the platform in an hour before review
+RISK_CARD_ACCOUNTS = 1  # accounts a card fingerprint was tried on before it is an anomaly
+RISK_OUTSTANDING_BALANCE = 50_000  # yuan outstanding above which an unbind goes to review
+
 # Rules for review cases and risk alerts.
 REVIEW_HIGH_RISK_SCORE = 70  # at or over it, a case needs two approvals from two officers
 REVIEW_SLA_WORKING_HOURS = 4

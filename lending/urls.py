@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", account.language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("cards/", include("cards.urls")),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),

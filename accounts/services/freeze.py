@@ -22,7 +22,8 @@ class AccountFrozen(DomainError):
 
 
 def ensure_not_frozen(user: User) -> None:
-    if user.is_frozen:
+    """Refuse sensitive operations of a frozen account (read from the database, not the caller's copy)."""
+    if User.objects.filter(pk=user.pk, frozen_at__isnull=False).exists():
         raise AccountFrozen(
             _("Your account is frozen. Sensitive operations are paused until our compliance team reviews it.")
         )

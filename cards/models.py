@@ -1,0 +1,181 @@
+"""Bank cards bound to borrowers' accounts, and the debit mandates behind them.
+
+Never stored: the full card number, CVV or PIN. Kept: BIN, last 4, bank, card type, an
+HMAC fingerprint (to find the same card elsewhere) and the bank's agreement token, encrypted.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cards.bins import DEBIT, bank_of_bin
+from lending.crypto import decrypt, fingerprint
+
+LIVE = ("active", "pending_review")
+
+
+def card_fingerprint(card_number: str) -> str:
+    return fingerprint(f"card:{card_number}")
+
+
+class CardType(models.TextChoices):
+    DEBIT = "debit", _("Debit card")
+    CREDIT = "credit", _("Credit card")
+
+
+class Card(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PENDING_REVIEW = "pending_review", _("Pending review")
+        UNBOUND = "unbound", _("Unbound")
+        REJECTED = "rejected", _("Not approved")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cards")
+    bin = models.CharField(_("BIN"), max_length=6)
+    last4 = models.CharField(_("last 4 digits"), max_length=4)
+    bank_code = models.CharField(_("bank"), max_length=10)
+    card_type = models.CharField(_("card type"), max_length=8, choices=CardType.choices)
+    fingerprint = models.CharField(max_length=64)
+    holder_name = models.CharField(_("holder"), max_length=40)
+    reserved_phone_encrypted = models.TextField()
+    reserved_phone_masked = models.CharField(_("reserved phone"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    is_repayment = models.BooleanField(_("repayment card"), default=False)
+    bound_at = models.DateTimeField(_("bound"), default=timezone.now)
+    unbound_at = models.DateTimeField(_("unbound"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["reserved_phone_encrypted"])
+
+    class Meta:
+        verbose_name = _("bank card")
+        verbose_name_plural = _("bank cards")
+        constraints = [
+            # One account per card at a time: the database itself refuses a second live binding.
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=models.Q(status__in=LIVE), name="card_live_once"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_repayment=True, status__in=LIVE),
+                name="card_one_repayment_card",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_repayment=True, card_type="credit"), name="card_repayment_is_debit"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="card_user_status_idx")]
+
+    def __str__(self):
+        return f"{self.bank_name} **** {self.last4}"
+
+    @property
+    def bank_name(self) -> str:
+        entry = bank_of_bin(self.bin)
+        return entry.bank_name if entry else self.bank_code
+
+    @property
+    def masked_number(self) -> str:
+        return f"**** {self.last4}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE
+
+    @property
+    def is_debit(self) -> bool:
+        return self.card_type == DEBIT
+
+    @property
+    def active_mandate(self):
+        return self.mandates.filter(status=Mandate.Status.ACTIVE).first()
+
+
+class Mandate(models.Model):
+    """The borrower's debit authorisation at the bank: the token debits run on (never a password)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="mandates")
+    token_encrypted = models.TextField()
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    agreement_version = models.CharField(_("agreement version"), max_length=20)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_at_bank = models.DateTimeField(_("revoked at the bank"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_encrypted"])
+
+    class Meta:
+        verbose_name = _("debit mandate")
+        verbose_name_plural = _("debit mandates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card"], condition=models.Q(status="active"), name="mandate_one_active_per_card"
+            )
+        ]
+
+    def __str__(self):
+        return f"mandate for {self.card}"
+
+    @property
+    def token(self) -> str:
+        return decrypt(self.token_encrypted)
+
+
+class CardBindRequest(models.Model):
+    """A binding between the bank's code being sent and the borrower typing it (BIND_REQUEST_MINUTES)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the bank's code")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="card_bind_requests"
+    )
+    bin = models.CharField(max_length=6)
+    last4 = models.CharField(max_length=4)
+    bank_code = models.CharField(max_length=10)
+    card_type = models.CharField(max_length=8, choices=CardType.choices)
+    fingerprint = models.CharField(max_length=64)
+    holder_name = models.CharField(max_length=40)
+    reserved_phone_encrypted = models.TextField()
+    reserved_phone_masked = models.CharField(max_length=32)
+    gateway_reference = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(max_length=40, blank=True)
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    card = models.OneToOneField(
+        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="bind_request"
+    )
+
+    class Meta:
+        verbose_name = _("card bind request")
+        verbose_name_plural = _("card bind requests")
+
+    def __str__(self):
+        return f"bind **** {self.last4} ({self.status})"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(minutes=settings.BIND_REQUEST_MINUTES)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING and timezone.now() < self.expires_at
+
+    @property
+    def bank_name(self) -> str:
+        entry = bank_of_bin(self.bin)
+        return entry.bank_name if entry else self.bank_code
+
+    @property
+    def reserved_phone(self) -> str:
+        return decrypt(self.reserved_phone_encrypted)

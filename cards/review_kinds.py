@@ -1,0 +1,93 @@
+"""What approving and rejecting card review cases does, and what officers see of them."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.services.notifications import notification_create
+from audit import reviews
+from audit.actions import Action
+from audit.services import record
+from cards.models import Card, Mandate
+from cards.selectors import repayment_card
+from cards.services.binding import BIND_REVIEW
+from cards.services.unbinding import UNBIND_REVIEW, complete_unbind
+from lending.selectors import outstanding_balance
+
+
+def _locked_card(case) -> Card:
+    return Card.objects.select_for_update().select_related("user").get(pk=case.subject_id)
+
+
+def unbind_approve(case, officer) -> None:
+    card = _locked_card(case)
+    if card.status != Card.Status.PENDING_REVIEW:
+        raise ValueError(f"card {card.pk} is not waiting for review")
+    complete_unbind(card=card, actor=officer, reason=f"unbound after review case #{case.pk}")
+
+
+def unbind_reject(case, officer, reason: str) -> None:
+    card = _locked_card(case)
+    card.status = Card.Status.ACTIVE
+    card._change_reason = f"kept after review case #{case.pk}"
+    card.save()
+    record(action=Action.CARD_RESTORED, actor=officer, subject=card, data={"case": case.pk})
+    notification_create(
+        user=card.user, kind="card_unbind_rejected", params={"card": str(card), "reason": reason}
+    )
+
+
+def bind_approve(case, officer) -> None:
+    card = _locked_card(case)
+    card.status = Card.Status.ACTIVE
+    card.is_repayment = card.is_debit and repayment_card(card.user) is None
+    card._change_reason = f"binding approved in review case #{case.pk}"
+    card.save()
+    record(action=Action.CARD_BIND_APPROVED, actor=officer, subject=card, data={"case": case.pk})
+    notification_create(user=card.user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+
+
+def bind_reject(case, officer, reason: str) -> None:
+    from cards.tasks import revoke_mandate
+    from lending.outbox import outbox_enqueue
+
+    card = _locked_card(case)
+    card.status = Card.Status.REJECTED
+    card._change_reason = f"binding rejected in review case #{case.pk}"
+    card.save()
+    for mandate in Mandate.objects.select_for_update().filter(card=card, status=Mandate.Status.ACTIVE):
+        mandate.status = Mandate.Status.REVOKED
+        mandate._change_reason = "binding rejected"
+        mandate.save()
+        outbox_enqueue(task=revoke_mandate, kwargs={"mandate_id": mandate.pk})
+    record(action=Action.CARD_BIND_REJECTED, actor=officer, subject=card, data={"case": case.pk})
+    notification_create(
+        user=card.user, kind="card_bind_rejected", params={"card": str(card), "reason": reason}
+    )
+
+
+def card_summary(case) -> list[tuple[str, str]]:
+    card = Card.objects.select_related("user").get(pk=case.subject_id)
+    return [
+        (_("Borrower"), card.user.masked_phone),
+        (_("Card"), f"{card.bank_name} {card.masked_number} ({card.get_card_type_display()})"),
+        (_("Card status"), card.get_status_display()),
+        (_("Repayment card"), _("yes") if card.is_repayment else _("no")),
+        (_("Bound"), card.bound_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Outstanding"), f"¥{outstanding_balance(card.user):,.2f}"),
+    ]
+
+
+def register() -> None:
+    reviews.register(
+        UNBIND_REVIEW,
+        label=_("Unbind a card"),
+        approve=unbind_approve,
+        reject=unbind_reject,
+        summary=card_summary,
+    )
+    reviews.register(
+        BIND_REVIEW,
+        label=_("Bind a card after a phone change"),
+        approve=bind_approve,
+        reject=bind_reject,
+        summary=card_summary,
+    )

@@ -1,0 +1,231 @@
+"""Binding a card: the four elements at the bank, the bank's code, the debit authorisation."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from accounts.models import User
+from accounts.policies import Policy
+from accounts.selectors import identity_of, last_phone_change_at
+from accounts.services.freeze import ensure_not_frozen
+from accounts.services.notifications import notification_create
+from accounts.services.registration import consent_record
+from accounts.validators import mainland_mobile
+from audit import risk
+from audit.actions import Action
+from audit.services import record, review_case_open
+from cards import risk as card_risk
+from cards.bins import clean_card_number
+from cards.gateways import get_gateway
+from cards.gateways.base import BindRefused, GatewayUnavailable
+from cards.models import LIVE, Card, CardBindRequest, Mandate, card_fingerprint
+from cards.selectors import repayment_card
+from lending.crypto import encrypt
+from lending.errors import DomainError
+from lending.outbox import outbox_enqueue
+from lending.pii import mask_phone
+
+BIND_REVIEW = "card_bind"
+
+BANK_MESSAGES = {
+    "four_elements": gettext_lazy(
+        "The bank could not match your name, ID number, card and reserved phone. "
+        "The reserved phone is the number you gave the bank for this card."
+    ),
+    "card_closed": gettext_lazy("The bank reports this card as closed."),
+    "code_expired": gettext_lazy("The bank's code has expired. Start the binding again."),
+    "not_pending": gettext_lazy("This binding can no longer be confirmed. Start again."),
+    "unavailable": gettext_lazy("The bank did not answer. Nothing was bound; try again in a few minutes."),
+}
+
+
+class CardRefused(DomainError):
+    code = "card_refused"
+
+
+def _bank_refusal(code: str) -> CardRefused:
+    return CardRefused(str(BANK_MESSAGES.get(code, BANK_MESSAGES["four_elements"])), code=code)
+
+
+def recent_phone_change(user: User) -> bool:
+    """Within CARD_WAIT_AFTER_PHONE_CHANGE_HOURS of a phone change, binds and unbinds go to review."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    changed = last_phone_change_at(user)
+    wait = timedelta(hours=settings.CARD_WAIT_AFTER_PHONE_CHANGE_HOURS)
+    return changed is not None and timezone.now() - changed < wait
+
+
+def _refused(actor: User, why: str, data: dict, message) -> CardRefused:
+    with transaction.atomic():
+        record(action=Action.CARD_BIND_REFUSED, actor=actor, subject=actor, data={**data, "why": why})
+    return CardRefused(str(message), code=why)
+
+
+def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> CardBindRequest:
+    """Check the card and have the bank send its code to the reserved phone.
+
+    The card number goes to the bank and nowhere else: the request keeps BIN, last 4 and a
+    fingerprint. A card live on another account is refused and raises a risk alert.
+    """
+    ensure_not_frozen(actor)
+    identity = identity_of(actor)
+    if identity is None:
+        raise CardRefused(_("Verify your identity before binding a card."), code="no_identity")
+    digits, entry = clean_card_number(card_number)
+    reserved = mainland_mobile(reserved_phone)
+    fingerprint = card_fingerprint(digits)
+    data = {"bank": entry.bank_code, "card": f"**** {digits[-4:]}", "fp": fingerprint[:16]}
+    live = Card.objects.filter(fingerprint=fingerprint, status__in=LIVE).first()
+    if live is not None and live.user_id == actor.pk:
+        raise _refused(actor, "already_bound", data, _("This card is already bound to your account."))
+    if live is not None:
+        refusal = _refused(
+            actor,
+            "bound_elsewhere",
+            data,
+            _("This card is bound to another account. If it is yours, contact customer service."),
+        )
+        card_risk.card_on_several_accounts_alert(fingerprint=fingerprint, user=actor)
+        raise refusal
+    request = CardBindRequest.objects.create(
+        user=actor,
+        bin=digits[:6],
+        last4=digits[-4:],
+        bank_code=entry.bank_code,
+        card_type=entry.card_type,
+        fingerprint=fingerprint,
+        holder_name=identity.real_name,
+        reserved_phone_encrypted=encrypt(reserved),
+        reserved_phone_masked=mask_phone(reserved),
+    )
+    try:
+        reference = get_gateway().bind_start(
+            holder_name=identity.real_name,
+            id_number=identity.id_number,
+            card_number=digits,
+            reserved_phone=reserved,
+        )
+    except (BindRefused, GatewayUnavailable) as exc:
+        CardBindRequest.objects.filter(pk=request.pk).update(
+            status=CardBindRequest.Status.FAILED, failure_code=exc.code
+        )
+        raise _refused(actor, exc.code, data, _bank_refusal(exc.code).message) from None
+    with transaction.atomic():
+        request.gateway_reference = reference
+        request.save(update_fields=["gateway_reference"])
+        record(action=Action.CARD_BIND_STARTED, actor=actor, subject=request, data=data)
+    return request
+
+
+def _confirm_refused(actor: User, request: CardBindRequest, exc: BindRefused) -> CardRefused:
+    with transaction.atomic():
+        request = CardBindRequest.objects.select_for_update().get(pk=request.pk)
+        if exc.code == "code_wrong":
+            request.wrong_tries += 1
+        if exc.code != "code_wrong" or request.wrong_tries >= settings.BIND_CODE_MAX_TRIES:
+            request.status = CardBindRequest.Status.FAILED
+        request.failure_code = exc.code
+        request.save()
+        data = {"card": f"**** {request.last4}", "why": exc.code}
+        record(action=Action.CARD_BIND_FAILED, actor=actor, subject=request, data=data)
+    if exc.code == "code_wrong" and request.status == CardBindRequest.Status.PENDING:
+        left = settings.BIND_CODE_MAX_TRIES - request.wrong_tries
+        return CardRefused(
+            ngettext(
+                "The bank's code is wrong. %(left)d try left.",
+                "The bank's code is wrong. %(left)d tries left.",
+                left,
+            )
+            % {"left": left},
+            code="code_wrong",
+        )
+    if exc.code == "code_wrong":
+        return CardRefused(_("Too many wrong codes: the binding has stopped. Start again."), code="too_many")
+    return _bank_refusal(exc.code)
+
+
+def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agreement: Policy) -> Card:
+    """The bank's code and the accepted debit authorisation turn the request into a card with a mandate.
+
+    The first active debit card becomes the repayment card. Within a day of a phone change
+    the card waits for review before it can be used.
+    """
+    request = CardBindRequest.objects.get(pk=request.pk, user=actor)
+    if not request.is_open:
+        raise CardRefused(_("This binding has expired. Start again."), code="expired")
+    gateway = get_gateway()
+    try:
+        token = gateway.bind_confirm(reference=request.gateway_reference, code=code)
+    except BindRefused as exc:
+        raise _confirm_refused(actor, request, exc) from None
+    except GatewayUnavailable:
+        raise _bank_refusal("unavailable") from None
+    try:
+        return _card_create(actor=actor, request_id=request.pk, token=token, agreement=agreement)
+    except IntegrityError:
+        outbox_revoke_token_later(token)
+        raise CardRefused(
+            _("This card was bound a moment ago. Refresh your cards."), code="bound_meanwhile"
+        ) from None
+
+
+def outbox_revoke_token_later(token: str) -> None:
+    """A token the bank issued for a binding that did not happen: revoke it there."""
+    from cards.tasks import revoke_orphan_token
+
+    with transaction.atomic():
+        outbox_enqueue(task=revoke_orphan_token, kwargs={"token_encrypted": encrypt(token)})
+
+
+@transaction.atomic
+def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy) -> Card:
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    request = CardBindRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != CardBindRequest.Status.PENDING:
+        raise CardRefused(_("This binding can no longer be confirmed. Start again."), code="not_pending")
+    needs_review = recent_phone_change(user)
+    card = Card(
+        user=user,
+        bin=request.bin,
+        last4=request.last4,
+        bank_code=request.bank_code,
+        card_type=request.card_type,
+        fingerprint=request.fingerprint,
+        holder_name=request.holder_name,
+        reserved_phone_encrypted=request.reserved_phone_encrypted,
+        reserved_phone_masked=request.reserved_phone_masked,
+        status=Card.Status.PENDING_REVIEW if needs_review else Card.Status.ACTIVE,
+        is_repayment=not needs_review and request.card_type == "debit" and repayment_card(user) is None,
+    )
+    card._change_reason = "bound"
+    card.save()
+    mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
+    mandate._change_reason = "authorised by the borrower"
+    mandate.save()
+    request.status = CardBindRequest.Status.COMPLETED
+    request.card = card
+    request.save()
+    record(
+        action=Action.CARD_BOUND,
+        actor=actor,
+        subject=card,
+        data={
+            "bank": card.bank_code,
+            "card": card.masked_number,
+            "repayment": card.is_repayment,
+            "review": needs_review,
+        },
+    )
+    consent_record(actor=user, policy=agreement)
+    if needs_review:
+        reason = risk.Reason("recent_phone_change", str(card_risk.RECENT_PHONE_CHANGE), 30)
+        review_case_open(
+            kind=BIND_REVIEW, subject=card, borrower=user, requested_by=user, risk=risk.Assessment((reason,))
+        )
+    else:
+        notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+    return card

@@ -1,0 +1,221 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import borrower_required, recent_password_required
+from accounts.forms import CodeForm
+from accounts.models import SmsCode
+from accounts.policies import current_policy
+from accounts.selectors import identity_of
+from accounts.views.common import send_code
+from cards import selectors
+from cards.forms import BindConfirmForm, BindForm, SwapForm
+from cards.models import Card, CardBindRequest
+from cards.services import (
+    card_action_code_send,
+    card_bind_confirm,
+    card_bind_start,
+    card_repayment_set,
+    card_swap,
+    card_unbind,
+    cards_unbind_all,
+)
+from lending.errors import DomainError
+from lending.selectors import has_loan_being_repaid
+
+Purpose = SmsCode.Purpose
+
+
+def _own_card(request, card_id: int) -> Card:
+    try:
+        return selectors.card_of(request.user, card_id)
+    except Card.DoesNotExist:
+        raise Http404 from None
+
+
+@borrower_required
+def card_list(request):
+    context = {"cards": selectors.cards_of(request.user), "has_loan": has_loan_being_repaid(request.user)}
+    return render(request, "cards/list.html", context)
+
+
+@recent_password_required
+def bind(request):
+    identity = identity_of(request.user)
+    form = BindForm(request.POST or None)
+    if identity and request.method == "POST" and form.is_valid():
+        try:
+            bind_request = card_bind_start(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Your bank sent a code to %(phone)s.") % {"phone": bind_request.reserved_phone_masked},
+            )
+            return redirect("cards:bind_confirm", bind_request.pk)
+    return render(request, "cards/bind.html", {"form": form, "identity": identity})
+
+
+@recent_password_required
+def bind_confirm(request, request_id):
+    try:
+        bind_request = selectors.bind_request_of(request.user, request_id)
+    except CardBindRequest.DoesNotExist:
+        raise Http404 from None
+    if not bind_request.is_open:
+        messages.error(request, _("This binding has expired or failed. Start again."))
+        return redirect("cards:bind")
+    policy = current_policy("debit_authorisation")
+    form = BindConfirmForm(request.POST or None, policy=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = card_bind_confirm(
+                actor=request.user, request=bind_request, code=form.cleaned_data["code"], agreement=policy
+            )
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            if card.status == Card.Status.PENDING_REVIEW:
+                messages.info(
+                    request,
+                    _("Your phone number changed recently, so %(card)s waits for a quick review.")
+                    % {"card": card},
+                )
+            else:
+                messages.success(request, _("%(card)s is bound.") % {"card": card})
+            return redirect("cards:list")
+    context = {"form": form, "bind_request": bind_request, "policy": policy}
+    return render(request, "cards/bind_confirm.html", context)
+
+
+@require_POST
+@recent_password_required
+def code(request, card_id):
+    """Send the code for one operation on the card: ``purpose`` repayment, unbind or swap (+ ``new_card``)."""
+    card = _own_card(request, card_id)
+    purpose = request.POST.get("purpose")
+    targets = {Purpose.CARD_REPAYMENT: card.pk, Purpose.CARD_UNBIND: card.pk}
+    if purpose == Purpose.CARD_SWAP:
+        new_card_id = request.POST.get("new_card", "")
+        new_card = _own_card(request, int(new_card_id) if new_card_id.isdigit() else 0)
+        targets[purpose] = f"{card.pk}:{new_card.pk}"
+        request.session["swap_to"] = new_card.pk
+    if purpose not in targets:
+        raise Http404
+    sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
+    send_code(
+        request,
+        lambda: card_action_code_send(actor=request.user, purpose=purpose, target=targets[purpose]),
+        sent,
+    )
+    back = {Purpose.CARD_REPAYMENT: "cards:repayment"}.get(purpose, "cards:unbind")
+    return redirect(back, card.pk)
+
+
+@recent_password_required
+def repayment(request, card_id):
+    card = _own_card(request, card_id)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card_repayment_set(actor=request.user, card=card, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("Your loans are now repaid from %(card)s.") % {"card": card})
+            return redirect("cards:list")
+    return render(request, "cards/repayment.html", {"card": card, "form": form})
+
+
+@recent_password_required
+def unbind(request, card_id):
+    card = _own_card(request, card_id)
+    candidates = selectors.swap_candidates(request.user, card)
+    must_swap = card.is_repayment and has_loan_being_repaid(request.user)
+    form = CodeForm(request.POST or None) if not must_swap else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            card = card_unbind(actor=request.user, card=card, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            return _after_unbind(request, card)
+    swap_form = SwapForm(initial={"new_card": request.session.get("swap_to")}, candidates=candidates)
+    context = {
+        "card": card,
+        "form": form,
+        "must_swap": must_swap,
+        "candidates": candidates,
+        "swap_form": swap_form,
+    }
+    return render(request, "cards/unbind.html", context)
+
+
+def _after_unbind(request, card: Card):
+    if card.status == Card.Status.PENDING_REVIEW:
+        messages.info(
+            request,
+            _("Unbinding %(card)s needs a check by our compliance team. It stays bound meanwhile.")
+            % {"card": card},
+        )
+    else:
+        messages.success(request, _("%(card)s is unbound.") % {"card": card})
+    return redirect("cards:list")
+
+
+@require_POST
+@recent_password_required
+def swap(request, card_id):
+    card = _own_card(request, card_id)
+    candidates = selectors.swap_candidates(request.user, card)
+    form = SwapForm(request.POST, candidates=candidates)
+    if form.is_valid():
+        try:
+            old = card_swap(
+                actor=request.user,
+                old=card,
+                new=form.cleaned_data["new_card"],
+                code=form.cleaned_data["code"],
+            )
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            request.session.pop("swap_to", None)
+            messages.success(
+                request, _("%(card)s now repays your loans.") % {"card": form.cleaned_data["new_card"]}
+            )
+            return _after_unbind(request, old)
+    context = {"card": card, "form": None, "must_swap": True, "candidates": candidates, "swap_form": form}
+    return render(request, "cards/unbind.html", context, status=400)
+
+
+@recent_password_required
+def unbind_all(request):
+    has_loan = has_loan_being_repaid(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("send"):
+        sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
+        send_code(
+            request,
+            lambda: card_action_code_send(
+                actor=request.user, purpose=Purpose.CARDS_UNBIND_ALL, target=request.user.pk
+            ),
+            sent,
+        )
+        return redirect("cards:unbind_all")
+    if request.method == "POST" and form.is_valid():
+        try:
+            cards = cards_unbind_all(actor=request.user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            form.add_error("code", exc.message)
+        else:
+            held = [card for card in cards if card.status == Card.Status.PENDING_REVIEW]
+            messages.success(request, _("Your cards are unbound."))
+            if held:
+                messages.info(request, _("Some unbinds need a check by our compliance team first."))
+            return redirect("cards:list")
+    context = {"form": form, "has_loan": has_loan, "cards": selectors.cards_of(request.user)}
+    return render(request, "cards/unbind_all.html", context)

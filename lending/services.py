@@ -1,0 +1,84 @@
+"""State changes of loans (the collection run arrives with the auto-debit work)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from audit.actions import Action
+from audit.services import record
+from lending.amortisation import add_months, schedule
+from lending.errors import DomainError
+from lending.models import Installment, Loan
+
+
+class LoanRefused(DomainError):
+    code = "loan_refused"
+
+
+@transaction.atomic
+def loan_create(
+    *,
+    actor,
+    borrower,
+    product: str,
+    principal: Decimal,
+    annual_rate: Decimal,
+    term_months: int,
+    first_due: date | None = None,
+) -> Loan:
+    """Disburse a loan with its equal-installment schedule.
+
+    Needs a verified identity, a bound phone and an active repayment card with an active
+    mandate (DESIGN.md, seed 003): a loan is never left without a way to repay it.
+    """
+    from accounts.selectors import identity_of
+    from cards.selectors import repayment_card
+
+    if identity_of(borrower) is None:
+        raise LoanRefused(_("The borrower has not verified their identity."), code="no_identity")
+    if not borrower.phone:
+        raise LoanRefused(_("The borrower has no bound phone."), code="no_phone")
+    card = repayment_card(borrower)
+    if card is None or card.status != "active" or card.active_mandate is None:
+        raise LoanRefused(_("The borrower has no active repayment card."), code="no_repayment_card")
+    if principal <= 0 or term_months < 1 or annual_rate < 0:
+        raise LoanRefused(_("Principal, rate and term must be positive."), code="invalid_terms")
+    now = timezone.now()
+    loan = Loan(
+        borrower=borrower,
+        product=product,
+        principal=principal,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        disbursed_at=now,
+    )
+    loan._change_reason = "disbursed"
+    loan.save()
+    first_due = first_due or add_months(timezone.localdate(now), 1)
+    installments = [
+        Installment(
+            loan=loan,
+            number=row.number,
+            due_date=row.due_date,
+            principal_due=row.principal,
+            interest_due=row.interest,
+        )
+        for row in schedule(principal, annual_rate, term_months, first_due)
+    ]
+    bulk_create_with_history(installments, Installment, default_change_reason="scheduled")
+    record(
+        action=Action.LOAN_CREATED,
+        actor=actor,
+        subject=loan,
+        data={
+            "product": product,
+            "principal": str(principal),
+            "term_months": term_months,
+            "borrower": borrower.pk,
+        },
+    )
+    return loan
