@@ -6,11 +6,18 @@ from accounts.forms import CodeField, MobileField
 from cards.bins import clean_card_number
 
 
+class NeverEchoedInput(forms.TextInput):
+    """A card number is never rendered back, not even into the form after an error."""
+
+    def format_value(self, value):
+        return None
+
+
 class BindForm(forms.Form):
     card_number = forms.CharField(
         label=_("Card number"),
         max_length=40,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+        widget=NeverEchoedInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
     )
     reserved_phone = MobileField(
         label=_("Reserved phone"), help_text=_("The mobile number you gave the bank for this card.")

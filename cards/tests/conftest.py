@@ -31,7 +31,7 @@ def borrower():
 
 def bank_code(sms_outbox) -> str:
     for sms in reversed(sms_outbox):
-        if "authorising" in sms.body or "代扣" in sms.body or "automatic repayments" in sms.body:
+        if "authorising automatic repayments" in sms.body or "授权借贷平台" in sms.body:
             return re.search(r"\b(\d{6})\b", sms.body).group(1)
     raise AssertionError("the bank sent no code")
 

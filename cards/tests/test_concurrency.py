@@ -1,0 +1,101 @@
+"""Races on PostgreSQL, with threads: double submits, two tabs, a swap against an unbind."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from accounts.policies import current_policy
+from audit.models import AuditEvent
+from cards.models import Card, Mandate
+from cards.sandbox_bank.models import BankAgreement
+from cards.services import card_bind_confirm, card_bind_start, card_swap, card_unbind
+from cards.tests import sandbox_cards
+from cards.tests.conftest import RESERVED, bank_code
+from lending.errors import DomainError
+from lending.services import loan_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(*calls):
+    """Run the calls at the same moment in threads; return what each returned or raised."""
+    start = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            start.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # the outcome under test
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_twenty_simultaneous_unbinds_give_one_unbind_one_event_one_revoke(bind, action_code, borrower):
+    card = bind(borrower)
+    code = action_code(borrower, "card_unbind", card.pk)
+
+    outcomes = race(*[lambda: card_unbind(actor=borrower, card=card, code=code)] * 20)
+
+    assert sum(isinstance(outcome, Card) for outcome in outcomes) == 1
+    assert all(isinstance(outcome, (Card, DomainError)) for outcome in outcomes)
+    assert AuditEvent.objects.filter(action="card.unbound").count() == 1
+    assert AuditEvent.objects.filter(action="mandate.revoked_at_bank").count() == 1
+    assert BankAgreement.objects.filter(status="revoked").count() == 1
+    assert Card.objects.get().status == "unbound"
+
+
+def test_the_same_card_bound_from_two_tabs_gives_one_active_card(deliver, sms_outbox, borrower):
+    requests, codes = [], []
+    for _ in range(2):
+        requests.append(
+            card_bind_start(actor=borrower, card_number=sandbox_cards.GOOD_DEBIT, reserved_phone=RESERVED)
+        )
+        codes.append(bank_code(sms_outbox))
+    agreement = current_policy("debit_authorisation")
+
+    outcomes = race(
+        *[
+            (lambda r=r, c=c: card_bind_confirm(actor=borrower, request=r, code=c, agreement=agreement))
+            for r, c in zip(requests, codes, strict=True)
+        ]
+    )
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Card", "CardRefused"]
+    assert Card.objects.filter(status="active").count() == 1
+    assert Mandate.objects.filter(status="active").count() == 1
+    # The losing binding's token is revoked at the bank: only one live agreement remains.
+    assert BankAgreement.objects.filter(status="active").count() == 1
+
+
+def test_a_swap_racing_an_unbind_always_leaves_the_loan_a_repayment_card(bind, action_code, borrower):
+    old = bind(borrower)
+    new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
+    loan_create(
+        actor=None,
+        borrower=borrower,
+        product="car",
+        principal=Decimal("5000"),
+        annual_rate=Decimal("0.1"),
+        term_months=6,
+    )
+    swap_code = action_code(borrower, "card_swap", f"{old.pk}:{new.pk}")
+    unbind_code = action_code(borrower, "card_unbind", new.pk)
+
+    race(
+        lambda: card_swap(actor=borrower, old=old, new=new, code=swap_code),
+        lambda: card_unbind(actor=borrower, card=new, code=unbind_code),
+    )
+
+    repayment = Card.objects.get(user=borrower, is_repayment=True, status="active")
+    assert repayment.mandates.filter(status="active").exists()
