@@ -26,6 +26,14 @@ _BORROWER_RECORDS = (
     "accounts.view_phonechange",
     "accounts.view_historicalphonechange",
     "accounts.view_consent",
+    "cards.view_card",
+    "cards.view_historicalcard",
+    "cards.view_mandate",
+    "cards.view_historicalmandate",
+    "cards.view_cardbindrequest",
+    "lending.view_loan",
+    "lending.view_historicalloan",
+    "lending.view_installment",
 )
 
 _REVIEW_RECORDS = (
@@ -52,7 +60,14 @@ ROLES = {
     ),
     "support": Role(
         group="Support",
-        permissions=("accounts.view_user", "accounts.view_phonechange", "audit.view_reviewcase"),
+        permissions=(
+            "accounts.view_user",
+            "accounts.view_phonechange",
+            "audit.view_reviewcase",
+            "cards.view_card",
+            "cards.view_cardbindrequest",
+            "lending.view_loan",
+        ),
     ),
 }
 

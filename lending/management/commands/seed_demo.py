@@ -1,15 +1,19 @@
-"""Demo data for a newcomer's first look: a borrower with a verified identity, a second borrower
-whose lost-phone request waits for review, an officer and an auditor.
+"""Demo data for a newcomer's first look: a borrower with a verified identity, a bound sandbox
+card and a car loan; a second borrower whose lost-phone request waits for review; an officer
+and an auditor.
 
 Idempotent: a second run creates nothing new and gives each demo staff member fresh backup
 codes (the old ones may have been used). Refused unless DEBUG is on.
 """
 
+import re
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import PhoneChange, User
+from accounts.models import PhoneChange, SmsMessage, User
 from accounts.policies import current_policy
 from accounts.services import (
     borrower_create,
@@ -20,6 +24,10 @@ from accounts.services import (
     staff_create,
 )
 from audit.context import system_job
+from cards.models import LIVE, Card
+from cards.services import card_bind_confirm, card_bind_start
+from lending.models import Loan
+from lending.services import loan_create
 
 DEMO_STAFF = (
     ("officer", "officer", "officer-demo-pass", "officer@lending.localhost"),
@@ -31,6 +39,7 @@ DEMO_BORROWER = {
     "real_name": "张三",
     "id_number": "110105199003071239",
 }
+DEMO_CARD = "6222020000000061234"  # sandbox ICBC debit card: every operation succeeds
 LOST_PHONE_BORROWER = {
     "phone": "+8613700137000",
     "password": "borrower-demo-pass",
@@ -65,6 +74,16 @@ class Command(BaseCommand):
             identity_verify(actor=borrower, real_name=demo["real_name"], id_number=demo["id_number"])
         return borrower
 
+    @staticmethod
+    def _bind_demo_card(borrower) -> None:
+        """Bind the demo card the real way, reading the bank's code as a newcomer would at /dev/sms/."""
+        request = card_bind_start(actor=borrower, card_number=DEMO_CARD, reserved_phone=str(borrower.phone))
+        text = SmsMessage.objects.filter(template="bank_code").latest("id").body
+        code = re.search(r"\b(\d{6})\b", text).group(1)
+        card_bind_confirm(
+            actor=borrower, request=request, code=code, agreement=current_policy("debit_authorisation")
+        )
+
     def _ensure_lost_phone_case(self) -> None:
         """A borrower who lost the phone: the request waits for the demo officer (once)."""
         demo = LOST_PHONE_BORROWER
@@ -76,12 +95,24 @@ class Command(BaseCommand):
 
     def _ensure_borrower(self) -> str:
         demo = DEMO_BORROWER
-        self._borrower(demo)
+        borrower = self._borrower(demo)
+        if not Card.objects.filter(user=borrower, status__in=LIVE).exists():
+            self._bind_demo_card(borrower)
+        if not Loan.objects.filter(borrower=borrower).exists():
+            loan_create(
+                actor=None,
+                borrower=borrower,
+                product=Loan.Product.CAR,
+                principal=Decimal("80000.00"),
+                annual_rate=Decimal("0.0888"),
+                term_months=24,
+            )
         return "\n".join(
             [
                 "Borrower portal: http://127.0.0.1:8000/accounts/login/",
                 f"  mobile 138 0013 8000  password {demo['password']}",
                 "  SMS codes appear at http://127.0.0.1:8000/dev/sms/",
+                "  Sandbox card **** 1234 (ICBC debit) repays a car loan; more test cards in the README.",
                 "A lost-phone request (137 0013 7000 -> 136 0013 6000) waits in the review queue.",
             ]
         )

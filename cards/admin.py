@@ -1,0 +1,64 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from cards.models import Card, CardBindRequest, Mandate
+from lending.admin_tools import ReadOnlyAdminMixin
+from lending.pii import mask_name
+
+
+@admin.register(Card)
+class CardAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("__str__", "user", "card_type", "status", "is_repayment", "bound_at", "unbound_at")
+    list_filter = ("status", "card_type", "is_repayment", "bank_code")
+    list_select_related = ("user",)
+    show_full_result_count = False
+    fields = (
+        "user",
+        "bank_code",
+        "bin",
+        "last4",
+        "card_type",
+        "masked_holder",
+        "reserved_phone_masked",
+        "status",
+        "is_repayment",
+        "bound_at",
+        "unbound_at",
+    )
+    readonly_fields = fields
+    history_list_display = ("status", "is_repayment")
+
+    @admin.display(description=_("holder"))
+    def masked_holder(self, obj):
+        return mask_name(obj.holder_name)
+
+
+@admin.register(Mandate)
+class MandateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    list_display = ("card", "status", "agreement_version", "created_at", "revoked_at", "revoked_at_bank")
+    list_filter = ("status",)
+    list_select_related = ("card",)
+    fields = ("card", "status", "agreement_version", "created_at", "revoked_at", "revoked_at_bank")
+    readonly_fields = fields
+
+
+@admin.register(CardBindRequest)
+class CardBindRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("__str__", "user", "bank_code", "status", "failure_code", "wrong_tries", "created_at")
+    list_filter = ("status", "failure_code")
+    list_select_related = ("user",)
+    show_full_result_count = False
+    fields = (
+        "user",
+        "bank_code",
+        "bin",
+        "last4",
+        "card_type",
+        "status",
+        "failure_code",
+        "wrong_tries",
+        "created_at",
+        "card",
+    )
+    readonly_fields = fields
