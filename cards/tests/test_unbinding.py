@@ -194,3 +194,26 @@ def test_takeover_pattern_routes_the_unbind_of_an_older_card_to_review(bind, act
     card = card_unbind(actor=borrower, card=old, code=action_code(borrower, "card_unbind", old.pk))
     assert card.status == "pending_review"
     assert "phone_change_bind_unbind" in [r["code"] for r in ReviewCase.objects.get().reasons]
+
+
+def test_a_large_outstanding_balance_routes_an_unbind_to_review(bind, action_code, borrower, settings):
+    repaying = bind(borrower)
+    other = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
+    loan_for(borrower)  # owes a little over 6,000
+    settings.RISK_OUTSTANDING_BALANCE = 5_000
+    card = card_unbind(actor=borrower, card=other, code=action_code(borrower, "card_unbind", other.pk))
+    assert card.status == "pending_review" and repaying.pk != other.pk
+    assert "outstanding_balance_high" in [r["code"] for r in ReviewCase.objects.get().reasons]
+
+
+def test_a_borrower_with_an_open_high_severity_alert_goes_to_review(bind, action_code, borrower):
+    from audit.services import risk_scan
+
+    with transaction.atomic():
+        record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
+    risk_scan()  # raises a high-severity alert about the borrower
+    card = bind(borrower)
+    card = card_unbind(actor=borrower, card=card, code=action_code(borrower, "card_unbind", card.pk))
+    case = ReviewCase.objects.get(kind="card_unbind")
+    assert card.status == "pending_review" and "borrower_high_risk" in [r["code"] for r in case.reasons]
+    assert case.approvals_needed == 2  # 60 + 70: high risk, four eyes
