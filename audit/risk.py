@@ -54,11 +54,11 @@ class Finding:
     last_event_at: datetime
 
 
-def _user_events(user_id: int):
+def user_events(user_id: int):
     return Q(actor_id=user_id) | Q(subject_type=USER, subject_id=str(user_id))
 
 
-def _event_users(events) -> set[int]:
+def event_users(events) -> set[int]:
     """The borrowers events are about: the subject when it is a user, else the actor."""
     users = set()
     for actor_id, subject_type, subject_id in events.values_list("actor_id", "subject_type", "subject_id"):
@@ -90,13 +90,13 @@ class CountRule:
         if self.key == "user":
             if user_id is None:
                 return 0
-            events = events.filter(_user_events(user_id))
+            events = events.filter(user_events(user_id))
         elif self.key == "ip":
             if not ip:
                 return 0
             events = events.filter(ip=ip)
         if self.distinct_users:
-            return len(_event_users(events))
+            return len(event_users(events))
         return events.count()
 
     def matches(self, *, user_id, ip, request_action=None, now=None) -> bool:
@@ -107,10 +107,10 @@ class CountRule:
             action__in=self.actions, occurred_at__gte=since, occurred_at__lte=now
         )
         if self.key == "user":
-            for user_id in _event_users(recent):
+            for user_id in event_users(recent):
                 count = self.count(user_id=user_id, now=now)
                 if count > self.limit:
-                    last = recent.filter(_user_events(user_id)).latest("occurred_at").occurred_at
+                    last = recent.filter(user_events(user_id)).latest("occurred_at").occurred_at
                     yield Finding(self, USER, str(user_id), user_id, count, last)
         elif self.key == "platform":
             if recent.exists():
@@ -148,7 +148,7 @@ class NewIpThenPhoneChange:
         ).exclude(ip__isnull=True)
         for login in logins.order_by("-id").only("id", "ip", "occurred_at"):
             seen_before = AuditEvent.objects.filter(
-                _user_events(user_id), ip=login.ip, id__lt=login.id
+                user_events(user_id), ip=login.ip, id__lt=login.id
             ).exists()
             if not seen_before:
                 return login.ip

@@ -18,6 +18,17 @@ UNBIND_ACTIONS = (Action.CARD_UNBOUND, Action.CARD_UNBIND_REQUESTED)
 RECENT_PHONE_CHANGE = _("The phone number changed in the last 24 hours")
 
 
+def _unbinding_borrowers(rule, since, now, holds):
+    """Findings for borrowers who unbound (or asked to) since ``since`` and for whom ``holds(user_id)``."""
+    unbinds = AuditEvent.objects.filter(
+        action__in=UNBIND_ACTIONS, occurred_at__gte=since, occurred_at__lte=now
+    )
+    for user_id in risk.event_users(unbinds):
+        if holds(user_id):
+            last = unbinds.filter(risk.user_events(user_id)).latest("occurred_at").occurred_at
+            yield risk.Finding(rule, risk.USER, str(user_id), user_id, 1, last)
+
+
 def _user_of(actor_id, subject_type, subject_id):
     return int(subject_id) if subject_type == risk.USER else actor_id
 
@@ -68,7 +79,7 @@ class TakeoverPattern:
     window: timedelta = timedelta(days=7)
 
     def _pattern(self, user_id: int, now: datetime) -> bool:
-        mine = AuditEvent.objects.filter(risk._user_events(user_id), occurred_at__gt=now - self.window)
+        mine = AuditEvent.objects.filter(risk.user_events(user_id), occurred_at__gt=now - self.window)
         changed = (
             mine.filter(action=Action.PHONE_CHANGED)
             .order_by("occurred_at")
@@ -87,13 +98,7 @@ class TakeoverPattern:
         )
 
     def scan(self, since, now):
-        unbinds = AuditEvent.objects.filter(
-            action__in=UNBIND_ACTIONS, occurred_at__gte=since, occurred_at__lte=now
-        )
-        for user_id in risk._event_users(unbinds):
-            if self._pattern(user_id, now):
-                last = unbinds.filter(risk._user_events(user_id)).latest("occurred_at").occurred_at
-                yield risk.Finding(self, risk.USER, str(user_id), user_id, 1, last)
+        return _unbinding_borrowers(self, since, now, lambda user_id: self._pattern(user_id, now))
 
 
 @dataclass(frozen=True)
@@ -121,13 +126,7 @@ class OutstandingBalance:
         )
 
     def scan(self, since, now):
-        unbinds = AuditEvent.objects.filter(
-            action__in=UNBIND_ACTIONS, occurred_at__gte=since, occurred_at__lte=now
-        )
-        for user_id in risk._event_users(unbinds):
-            if self._owes_a_lot(user_id):
-                last = unbinds.filter(risk._user_events(user_id)).latest("occurred_at").occurred_at
-                yield risk.Finding(self, risk.USER, str(user_id), user_id, 1, last)
+        return _unbinding_borrowers(self, since, now, self._owes_a_lot)
 
 
 @dataclass(frozen=True)
