@@ -91,7 +91,8 @@ class Card(models.Model):
 
     @property
     def active_mandate(self):
-        return self.mandates.filter(status=Mandate.Status.ACTIVE).first()
+        """Read through ``mandates.all()`` so a prefetched list (the card page) costs no query per card."""
+        return next((m for m in self.mandates.all() if m.status == Mandate.Status.ACTIVE), None)
 
 
 class Mandate(models.Model):

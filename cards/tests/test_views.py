@@ -181,3 +181,23 @@ def test_card_pages_render_in_both_languages(sign_in, bind, borrower):
         ]:
             response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
             assert response.status_code == 200, url
+
+
+def test_the_card_list_runs_the_same_queries_for_one_card_and_for_five(sign_in, bind, borrower):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = sign_in(borrower)
+    bind(borrower)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/cards/")
+    for number in (
+        sandbox_cards.OTHER_GOOD_DEBIT,
+        sandbox_cards.THIRD_GOOD_DEBIT,
+        sandbox_cards.CMB_DEBIT_16,
+        sandbox_cards.GOOD_CREDIT,
+    ):
+        bind(borrower, number)
+    with CaptureQueriesContext(connection) as five:
+        assert "**** 1234" in client.get("/cards/").content.decode()
+    assert len(five) == len(one) <= 12
