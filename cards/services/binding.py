@@ -1,7 +1,10 @@
 """Binding a card: the four elements at the bank, the bank's code, the debit authorisation."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -50,10 +53,6 @@ def _bank_refusal(code: str) -> CardRefused:
 
 def recent_phone_change(user: User) -> bool:
     """Within CARD_WAIT_AFTER_PHONE_CHANGE_HOURS of a phone change, binds and unbinds go to review."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     changed = last_phone_change_at(user)
     wait = timedelta(hours=settings.CARD_WAIT_AFTER_PHONE_CHANGE_HOURS)
     return changed is not None and timezone.now() - changed < wait

@@ -10,7 +10,7 @@ from accounts.services.notifications import notification_create
 from audit.actions import Action
 from audit.services import record
 from cards.models import Card
-from cards.services.unbinding import UnbindRefused, _unbind_or_review
+from cards.services.unbinding import NOT_ACTIVE, UnbindRefused, _unbind_or_review
 from lending.errors import DomainError
 
 
@@ -72,7 +72,5 @@ def card_swap(*, actor: User, old: Card, new: Card, code: str) -> Card:
         _make_repayment(actor=actor, card_id=new.pk)
         old = Card.objects.select_for_update().get(pk=old.pk)
         if old.status != Card.Status.ACTIVE:
-            raise UnbindRefused(
-                _("This card is not bound any more, or its unbinding is being reviewed."), code="not_active"
-            )
+            raise UnbindRefused(str(NOT_ACTIVE), code="not_active")
         return _unbind_or_review(actor=actor, card=old)

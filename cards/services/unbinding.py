@@ -2,7 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services.codes import sms_code_send, sms_code_verify
@@ -22,6 +22,11 @@ from lending.outbox import outbox_enqueue
 from lending.selectors import has_loan_being_repaid
 
 UNBIND_REVIEW = "card_unbind"
+REPAYMENT_CARD_IN_USE = gettext_lazy(
+    "This card repays a loan. Choose another card to take over first, then unbind it."
+)
+LOAN_OUTSTANDING = gettext_lazy("You have a loan being repaid: its repayment card must stay bound.")
+NOT_ACTIVE = gettext_lazy("This card is not bound any more, or its unbinding is being reviewed.")
 
 
 class UnbindRefused(DomainError):
@@ -109,24 +114,14 @@ def card_unbind(*, actor: User, card: Card, code: str) -> Card:
     ensure_not_frozen(actor)
     card = Card.objects.get(pk=card.pk, user=actor)
     if card.is_repayment and has_loan_being_repaid(actor):
-        raise _refused(
-            actor,
-            card,
-            "repayment_card_in_use",
-            _("This card repays a loan. Choose another card to take over first, then unbind it."),
-        )
+        raise _refused(actor, card, "repayment_card_in_use", str(REPAYMENT_CARD_IN_USE))
     sms_code_verify(purpose="card_unbind", target=card.pk, code=code, actor=actor, user=actor)
     with transaction.atomic():
         card = Card.objects.select_for_update().get(pk=card.pk, user=actor)
         if card.status != Card.Status.ACTIVE:
-            raise UnbindRefused(
-                _("This card is not bound any more, or its unbinding is being reviewed."), code="not_active"
-            )
+            raise UnbindRefused(str(NOT_ACTIVE), code="not_active")
         if card.is_repayment and has_loan_being_repaid(actor):  # a loan may have started meanwhile
-            raise UnbindRefused(
-                _("This card repays a loan. Choose another card to take over first."),
-                code="repayment_card_in_use",
-            )
+            raise UnbindRefused(str(REPAYMENT_CARD_IN_USE), code="repayment_card_in_use")
         return _unbind_or_review(actor=actor, card=card)
 
 
@@ -141,17 +136,12 @@ def cards_unbind_all(*, actor: User, code: str) -> list[Card]:
                 subject=actor,
                 data={"why": "loan_outstanding"},
             )
-        raise UnbindRefused(
-            _("You have a loan being repaid: its repayment card must stay bound."), code="loan_outstanding"
-        )
+        raise UnbindRefused(str(LOAN_OUTSTANDING), code="loan_outstanding")
     sms_code_verify(purpose="cards_unbind_all", target=actor.pk, code=code, actor=actor, user=actor)
     with transaction.atomic():
         User.objects.select_for_update().get(pk=actor.pk)
         if has_loan_being_repaid(actor):
-            raise UnbindRefused(
-                _("You have a loan being repaid: its repayment card must stay bound."),
-                code="loan_outstanding",
-            )
+            raise UnbindRefused(str(LOAN_OUTSTANDING), code="loan_outstanding")
         cards = list(
             Card.objects.select_for_update().filter(user=actor, status=Card.Status.ACTIVE).order_by("pk")
         )
