@@ -58,6 +58,27 @@ TEXTS = {
         _("Repayment card changed"),
         _("Your loans are now repaid from %(card)s."),
     ),
+    "debit_failed_retry": (
+        _("Repayment not collected"),
+        _(
+            "We could not collect installment %(number)s (¥%(amount)s) from %(card)s. "
+            "We will try again on %(retry_on)s; please make sure the card holds enough money."
+        ),
+    ),
+    "debit_failed_stopped": (
+        _("Repayment not collected: action needed"),
+        _(
+            "We could not collect installment %(number)s (¥%(amount)s) and will not try again "
+            "automatically. Choose a repayment card that can be debited."
+        ),
+    ),
+    "repayment_card_missing": (
+        _("Your next repayment has no card to be collected from"),
+        _(
+            "Installment %(number)s (¥%(amount)s) is due on %(due_date)s, but your loan has no "
+            "usable repayment card. Bind a card and choose it as the repayment card."
+        ),
+    ),
     "account_unfrozen": (
         _("Your account is unfrozen"),
         _("Our compliance team reviewed your account; you can use it normally again."),

@@ -34,6 +34,8 @@ _BORROWER_RECORDS = (
     "lending.view_loan",
     "lending.view_historicalloan",
     "lending.view_installment",
+    "lending.view_historicalinstallment",
+    "lending.view_debitattempt",
 )
 
 _REVIEW_RECORDS = (
@@ -52,6 +54,8 @@ ROLES = {
             *_REVIEW_RECORDS,
             "audit.decide_reviewcase",
             "audit.change_riskalert",
+            "lending.add_loan",
+            "lending.retry_debitattempt",
         ),
     ),
     "auditor": Role(
@@ -67,6 +71,7 @@ ROLES = {
             "cards.view_card",
             "cards.view_cardbindrequest",
             "lending.view_loan",
+            "lending.view_debitattempt",
         ),
     ),
 }

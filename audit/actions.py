@@ -62,6 +62,13 @@ class Action(models.TextChoices):
     MANDATE_REVOKED_AT_BANK = "mandate.revoked_at_bank", _("Debit mandate revoked at the bank")
 
     LOAN_CREATED = "loan.created", _("Loan disbursed")
+    DEBIT_SUCCEEDED = "debit.succeeded", _("Installment collected by auto-debit")
+    DEBIT_FAILED = "debit.failed", _("Auto-debit of an installment failed")
+    DEBIT_RETRY_REQUESTED = "debit.retry_requested", _("Officer asked to debit an installment again")
+    REPAYMENT_CARD_REMINDER_SENT = (
+        "loan.repayment_card_reminder",
+        _("Borrower reminded: no usable repayment card before a due date"),
+    )
 
     REVIEW_CASE_OPENED = "review.opened", _("Review case opened")
     REVIEW_CASE_APPROVAL_RECORDED = (

@@ -1,8 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from lending.admin_tools import ReadOnlyAdminMixin
-from lending.models import Installment, Loan, OutboxMessage
+from lending.admin_tools import ReadOnlyAdminMixin, note_action
+from lending.errors import DomainError
+from lending.forms import LoanDisburseForm
+from lending.models import DebitAttempt, Installment, Loan, OutboxMessage
+from lending.services import installment_retry, loan_create
 
 
 @admin.register(OutboxMessage)
@@ -14,7 +23,16 @@ class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class InstallmentInline(admin.TabularInline):
     model = Installment
-    fields = ("number", "due_date", "principal_due", "interest_due", "paid_amount", "status")
+    fields = (
+        "number",
+        "due_date",
+        "principal_due",
+        "interest_due",
+        "paid_amount",
+        "status",
+        "next_attempt_at",
+        "soft_failures",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -40,3 +58,83 @@ class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     fields = ("borrower", "product", "principal", "annual_rate", "term_months", "status", "disbursed_at")
     readonly_fields = fields
     inlines = [InstallmentInline]
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("lending.add_loan")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Disbursing goes through ``loan_create`` (identity, phone and repayment card checked there)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = LoanDisburseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                loan = loan_create(actor=request.user, **form.loan_terms())
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("%(loan)s disbursed.") % {"loan": loan}, messages.SUCCESS)
+                return redirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Disburse a loan"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/lending/loan_disburse.html", context)
+
+
+@admin.register(DebitAttempt)
+class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "loan",
+        "installment_number",
+        "number",
+        "amount",
+        "card",
+        "status",
+        "failure_code",
+        "trigger",
+    )
+    list_filter = ("status", "failure_code", "trigger", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("installment__loan", "card")
+    show_full_result_count = False
+    actions = ["retry"]
+    fields = (
+        "installment",
+        "number",
+        "amount",
+        "card",
+        "status",
+        "failure_code",
+        "gateway_reference",
+        "idempotency_key",
+        "trigger",
+        "created_at",
+        "settled_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("loan"))
+    def loan(self, attempt):
+        return attempt.installment.loan
+
+    @admin.display(description=gettext_lazy("installment"))
+    def installment_number(self, attempt):
+        return attempt.installment.number
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("lending.retry_debitattempt")
+
+    @admin.action(description=gettext_lazy("Debit these installments again now"), permissions=["retry"])
+    def retry(self, request, queryset):
+        return note_action(
+            self,
+            request,
+            queryset.select_related("installment__loan"),
+            title=_("Debit again"),
+            apply=lambda attempt, note: installment_retry(
+                actor=request.user, installment_id=attempt.installment_id, note=note
+            ),
+        )

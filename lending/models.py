@@ -79,6 +79,19 @@ class Loan(models.Model):
     def __str__(self):
         return f"{self.get_product_display()} #{self.pk}"
 
+    @property
+    def annual_rate_percent(self) -> Decimal:
+        return (self.annual_rate * 100).quantize(Decimal("0.01"))
+
+    # Read through ``installments.all()`` so a prefetched schedule costs no query per loan.
+    @property
+    def outstanding(self) -> Decimal:
+        return sum((i.amount_due - i.paid_amount for i in self.installments.all()), Decimal("0"))
+
+    @property
+    def next_installment(self) -> "Installment | None":
+        return next((i for i in self.installments.all() if i.status != Installment.Status.PAID), None)
+
 
 class Installment(models.Model):
     class Status(models.TextChoices):
@@ -93,6 +106,11 @@ class Installment(models.Model):
     interest_due = models.DecimalField(_("interest due"), max_digits=12, decimal_places=2)
     paid_amount = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=0)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DUE)
+    # When the collection run debits it next: the start of the due date, then the retry days
+    # after a soft failure; empty once paid or stopped (hard failure, retries used up).
+    next_attempt_at = models.DateTimeField(_("next debit"), null=True, blank=True)
+    soft_failures = models.PositiveSmallIntegerField(_("soft failures in a row"), default=0)
+    reminded_at = models.DateTimeField(_("repayment card reminder sent"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -101,7 +119,14 @@ class Installment(models.Model):
         verbose_name_plural = _("installments")
         ordering = ["loan", "number"]
         constraints = [models.UniqueConstraint(fields=["loan", "number"], name="installment_number_once")]
-        indexes = [models.Index(fields=["status", "due_date"], name="installment_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="installment_due_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(next_attempt_at__isnull=False),
+                name="installment_to_collect_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.loan} {self.number}/{self.loan.term_months}"
@@ -109,3 +134,82 @@ class Installment(models.Model):
     @property
     def amount_due(self) -> Decimal:
         return self.principal_due + self.interest_due
+
+
+class DebitAttempt(models.Model):
+    """One try at collecting an installment through a mandate; its key makes the bank debit once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Sent, outcome unknown")
+        SUCCEEDED = "succeeded", _("Collected")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Daily collection")
+        OFFICER = "officer", _("Officer's retry")
+
+    installment = models.ForeignKey(
+        Installment, verbose_name=_("installment"), on_delete=models.PROTECT, related_name="debit_attempts"
+    )
+    # Empty when there was no repayment card with a mandate to debit.
+    card = models.ForeignKey(
+        "cards.Card", verbose_name=_("card"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    mandate = models.ForeignKey(
+        "cards.Mandate", verbose_name=_("mandate"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    gateway_reference = models.CharField(_("bank reference"), max_length=64, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=32, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("debit attempt")
+        verbose_name_plural = _("debit attempts")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("retry_debitattempt", "Can retry a failed debit")]
+        constraints = [
+            models.UniqueConstraint(fields=["installment", "number"], name="debit_attempt_number_once"),
+            models.UniqueConstraint(
+                fields=["installment"],
+                condition=models.Q(status="succeeded"),
+                name="one_successful_debit_per_installment",
+            ),
+            models.UniqueConstraint(
+                fields=["installment"],
+                condition=models.Q(status="pending"),
+                name="one_debit_in_flight_per_installment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="debit_attempt_status_idx"),
+            models.Index(
+                fields=["failure_code", "created_at"],
+                condition=models.Q(status="failed"),
+                name="debit_attempt_failed_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.installment} #{self.number}"
+
+    FAILURE_REASONS = {
+        "insufficient_funds": _("not enough money on the card"),
+        "mandate_revoked": _("the bank ended the debit authorisation"),
+        "card_closed": _("the card is closed"),
+        "no_answer": _("the bank did not answer"),
+        "no_repayment_card": _("no repayment card with a debit authorisation"),
+    }
+
+    @property
+    def failure_reason(self) -> str:
+        return str(self.FAILURE_REASONS.get(self.failure_code, self.failure_code))
+
+    @staticmethod
+    def key_for(installment_id: int, number: int) -> str:
+        return f"installment-{installment_id}-attempt-{number}"

@@ -2,10 +2,10 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Sum
 from django.db.models.functions import Coalesce
 
-from lending.models import Installment, Loan
+from lending.models import DebitAttempt, Installment, Loan
 
 
 def loans_being_repaid(user):
@@ -27,3 +27,17 @@ def outstanding_balance(user) -> Decimal:
         .aggregate(total=Coalesce(Sum(owed), Decimal("0")))["total"]
     )
     return total
+
+
+def loans_of(user):
+    """The borrower's loans, newest first, with their installments (for outstanding and next due)."""
+    loans = Loan.objects.filter(borrower=user).prefetch_related("installments")
+    return loans.order_by("-disbursed_at", "-pk")
+
+
+def loan_of(user, loan_id: int) -> Loan:
+    """One of the borrower's own loans with its schedule and every debit attempt (DoesNotExist otherwise)."""
+    attempts = DebitAttempt.objects.select_related("card").order_by("created_at", "pk")
+    installments = Installment.objects.prefetch_related(Prefetch("debit_attempts", attempts))
+    loans = Loan.objects.prefetch_related(Prefetch("installments", installments))
+    return loans.get(pk=loan_id, borrower=user)

@@ -48,6 +48,7 @@ OUTBOX_RELAY_SECONDS         How often beat republishes outbox messages left pen
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet, MultiFernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -275,12 +276,27 @@ RISK_CODE_FAILURES_PER_HOUR = 10  # failed code checks per account, or per IP, i
 RISK_IDENTITY_REUSE_ATTEMPTS = 0  # any try of another account's ID number is an anomaly
 RISK_FREEZE_ON_HIGH_ALERT = False  # a high-severity alert freezes the borrower's account
 
+# Rules for auto-debit (collection runs in TIME_ZONE).
+AUTODEBIT_AT = (8, 0)  # hour and minute of the daily collection run
+AUTODEBIT_RETRY_DAYS = (1, 2, 3)  # after a soft failure, retry this many days later; one entry per retry
+AUTODEBIT_IN_FLIGHT_MINUTES = 15  # a debit still pending after this long is settled by asking the bank
+AUTODEBIT_REMINDER_DAYS = 3  # remind a borrower without a usable repayment card this long before a due date
+AUTODEBIT_REMINDER_AT = (9, 0)  # hour and minute of the daily reminder run
+
 # What beat runs. Long waits are rows in the database that these pick up, never countdowns.
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
     "review-escalate": {"task": "audit.tasks.escalate_overdue_cases", "schedule": 5 * 60},
     "review-expire": {"task": "audit.tasks.expire_stale_cases", "schedule": 60 * 60},
     "risk-scan": {"task": "audit.tasks.scan_risk", "schedule": RISK_SCAN_MINUTES * 60},
+    "autodebit": {
+        "task": "lending.tasks.collect_due_installments",
+        "schedule": crontab(hour=AUTODEBIT_AT[0], minute=AUTODEBIT_AT[1]),
+    },
+    "autodebit-reminders": {
+        "task": "lending.tasks.remind_missing_repayment_cards",
+        "schedule": crontab(hour=AUTODEBIT_REMINDER_AT[0], minute=AUTODEBIT_REMINDER_AT[1]),
+    },
 }
 
 # Security

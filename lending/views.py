@@ -1,10 +1,14 @@
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.decorators import borrower_required
+from cards.selectors import repayment_card
+from lending import selectors
 from lending.celery import app
+from lending.models import Loan
 
 
 def home(request):
@@ -38,3 +42,18 @@ def healthz(request):
     database = _database_status()
     body = {"database": database, "broker": _broker_status()}
     return JsonResponse(body, status=200 if database == "up" else 503)
+
+
+@borrower_required
+def loan_list(request):
+    context = {"loans": selectors.loans_of(request.user), "repayment_card": repayment_card(request.user)}
+    return render(request, "lending/loans.html", context)
+
+
+@borrower_required
+def loan_detail(request, loan_id: int):
+    try:
+        loan = selectors.loan_of(request.user, loan_id)
+    except Loan.DoesNotExist:
+        raise Http404 from None
+    return render(request, "lending/loan_detail.html", {"loan": loan})

@@ -28,6 +28,7 @@ from lending.crypto import encrypt
 from lending.errors import DomainError
 from lending.outbox import outbox_enqueue
 from lending.pii import mask_phone
+from lending.services import collection_resume
 
 BIND_REVIEW = "card_bind"
 
@@ -205,6 +206,8 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
     mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
     mandate._change_reason = "authorised by the borrower"
     mandate.save()
+    if card.is_repayment:
+        collection_resume(borrower=user)
     request.status = CardBindRequest.Status.COMPLETED
     request.card = card
     request.save()

@@ -12,6 +12,7 @@ from audit.services import record
 from cards.models import Card
 from cards.services.unbinding import NOT_ACTIVE, UnbindRefused, _unbind_or_review
 from lending.errors import DomainError
+from lending.services import collection_resume
 
 
 class RepaymentRefused(DomainError):
@@ -40,6 +41,7 @@ def _make_repayment(*, actor: User, card_id: int) -> Card:
     card.is_repayment = True
     card._change_reason = "chosen as the repayment card"
     card.save()
+    collection_resume(borrower=actor)
     record(
         action=Action.CARD_REPAYMENT_SET,
         actor=actor,

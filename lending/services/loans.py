@@ -1,4 +1,4 @@
-"""State changes of loans (the collection run arrives with the auto-debit work)."""
+"""Disbursing a loan with its repayment schedule."""
 
 from datetime import date
 from decimal import Decimal
@@ -13,6 +13,7 @@ from audit.services import record
 from lending.amortisation import add_months, schedule
 from lending.errors import DomainError
 from lending.models import Installment, Loan
+from lending.services.collection import collection_start
 
 
 class LoanRefused(DomainError):
@@ -66,6 +67,7 @@ def loan_create(
             due_date=row.due_date,
             principal_due=row.principal,
             interest_due=row.interest,
+            next_attempt_at=collection_start(row.due_date),
         )
         for row in schedule(principal, annual_rate, term_months, first_due)
     ]

@@ -1,0 +1,57 @@
+"""Run one collection synchronously: ``manage.py run_autodebit [--date YYYY-MM-DD] [--dry-run]``."""
+
+from collections import Counter
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F, Sum
+from django.utils import timezone
+from tqdm import tqdm
+
+from audit.context import system_job
+from lending.models import DebitAttempt
+from lending.services import loan_collect, loans_to_collect
+from lending.services.collection import due_installments
+
+
+def _outcome(attempt: DebitAttempt) -> str:
+    if attempt.status == DebitAttempt.Status.SUCCEEDED:
+        return "collected"
+    if attempt.status == DebitAttempt.Status.PENDING:
+        return "waiting"
+    return "retried" if attempt.installment.next_attempt_at else "failed"
+
+
+class Command(BaseCommand):
+    help = "Collect the installments due by a date (today) through the repayment cards' mandates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="collect what is due by this day, YYYY-MM-DD (today)")
+        parser.add_argument("--dry-run", action="store_true", help="only show what would be collected")
+
+    def handle(self, *args, **options):
+        try:
+            day = date.fromisoformat(options["date"]) if options["date"] else timezone.localdate()
+        except ValueError:
+            raise CommandError("--date must look like 2026-12-01") from None
+        due = due_installments(day)
+        totals = due.aggregate(amount=Sum(F("principal_due") + F("interest_due") - F("paid_amount")))
+        loans = loans_to_collect(day)
+        loan_count = loans.count()
+        self.stdout.write(
+            f"{day}: {due.count()} installments of {loan_count} loans due, ¥{totals['amount'] or 0} in all."
+        )
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was debited.")
+            return
+        outcomes = Counter()
+        with system_job("autodebit"), tqdm(total=loan_count, unit="loan", file=self.stderr) as progress:
+            for loan_id in loans.iterator(chunk_size=2000):
+                outcomes.update(_outcome(a) for a in loan_collect(loan_id=loan_id, day=day))
+                progress.update()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Collected {outcomes['collected']}, failed {outcomes['failed']}, "
+                f"to retry {outcomes['retried']}, waiting for the bank {outcomes['waiting']}."
+            )
+        )
