@@ -40,8 +40,7 @@ def collect_due_installments(day: str | None = None) -> int:
 
 @shared_task(**RETRYING)
 def collect_loan(loan_id: int, day: str) -> int:
-    with system_job("autodebit"):
-        return len(loan_collect(loan_id=loan_id, day=date.fromisoformat(day)))
+    return len(loan_collect(loan_id=loan_id, day=date.fromisoformat(day)))
 
 
 @shared_task

@@ -1,10 +1,8 @@
 """Races on PostgreSQL, with threads: double submits, two tabs, a swap against an unbind."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.policies import current_policy
 from audit.models import AuditEvent
@@ -15,30 +13,9 @@ from cards.tests import sandbox_cards
 from cards.tests.conftest import RESERVED, bank_code
 from lending.errors import DomainError
 from lending.services import loan_create
+from lending.tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls):
-    """Run the calls at the same moment in threads; return what each returned or raised."""
-    start = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome under test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_twenty_simultaneous_unbinds_give_one_unbind_one_event_one_revoke(bind, action_code, borrower):

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
+from audit.context import system_job
 from audit.services import record
 from cards.gateways import get_gateway
 from cards.gateways.base import DebitResult, GatewayUnavailable
@@ -221,15 +222,19 @@ def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt,
 def installment_collect(
     *, installment_id: int, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
 ) -> DebitAttempt | None:
-    """Collect one installment if it is due by ``day``: open an attempt, ask the bank, settle."""
-    opened = debit_attempt_open(installment_id=installment_id, day=day, trigger=trigger)
-    attempt = opened.attempt
-    if attempt is None or attempt.status != DebitAttempt.Status.PENDING:
-        return attempt
-    result = bank_outcome(attempt, ask_bank=opened.ask_bank)
-    if result is None:
-        return attempt  # the bank does not answer; a later run asks again
-    return debit_attempt_settle(attempt_id=attempt.pk, result=result, day=day)
+    """Collect one installment if it is due by ``day``: open an attempt, ask the bank, settle.
+
+    Audited as the system job "autodebit", whoever started the run.
+    """
+    with system_job("autodebit"):
+        opened = debit_attempt_open(installment_id=installment_id, day=day, trigger=trigger)
+        attempt = opened.attempt
+        if attempt is None or attempt.status != DebitAttempt.Status.PENDING:
+            return attempt
+        result = bank_outcome(attempt, ask_bank=opened.ask_bank)
+        if result is None:
+            return attempt  # the bank does not answer; a later run asks again
+        return debit_attempt_settle(attempt_id=attempt.pk, result=result, day=day)
 
 
 def _to_collect(day: date) -> Q:

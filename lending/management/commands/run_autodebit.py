@@ -8,7 +8,6 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from tqdm import tqdm
 
-from audit.context import system_job
 from lending.models import DebitAttempt
 from lending.services import loan_collect, loans_to_collect
 from lending.services.collection import due_installments
@@ -45,7 +44,7 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was debited.")
             return
         outcomes = Counter()
-        with system_job("autodebit"), tqdm(total=loan_count, unit="loan", file=self.stderr) as progress:
+        with tqdm(total=loan_count, unit="loan", file=self.stderr) as progress:
             for loan_id in loans.iterator(chunk_size=2000):
                 outcomes.update(_outcome(a) for a in loan_collect(loan_id=loan_id, day=day))
                 progress.update()

@@ -1,0 +1,276 @@
+"""Auto-debit: each outcome's path, retries on a schedule, timeouts settled by querying, never twice."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import Notification, SmsMessage
+from accounts.services import password_change
+from audit.models import AuditEvent
+from cards.gateways.sandbox import faults
+from cards.models import Mandate
+from cards.sandbox_bank.models import BankAccount, BankDebit
+from cards.services import card_swap
+from cards.tests import sandbox_cards
+from lending.models import DebitAttempt, Installment, Loan
+from lending.services import (
+    debit_attempt_open,
+    debit_attempt_settle,
+    installment_collect,
+    loan_collect,
+    loans_to_collect,
+)
+from lending.services.collection import bank_outcome, collection_start
+from lending.tests.conftest import FIRST_DUE
+
+pytestmark = pytest.mark.django_db
+
+
+def first(loan) -> Installment:
+    return loan.installments.get(number=1)
+
+
+def test_a_new_schedule_is_collectable_from_each_due_date(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    assert [i.next_attempt_at for i in loan.installments.all()] == [
+        collection_start(i.due_date) for i in loan.installments.all()
+    ]
+    assert timezone.localtime(first(loan).next_attempt_at).hour == 0
+    assert list(loans_to_collect(FIRST_DUE - timedelta(days=1))) == []
+    assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
+
+
+def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrower, make_loan):
+    card = bind(borrower)
+    loan = make_loan(borrower)
+    installment = first(loan)
+
+    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE - timedelta(days=1)) == []
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+
+    installment.refresh_from_db()
+    assert attempt.status == DebitAttempt.Status.SUCCEEDED
+    assert (attempt.card, attempt.mandate, attempt.number) == (card, card.active_mandate, 1)
+    assert attempt.idempotency_key == f"installment-{installment.pk}-attempt-1"
+    assert attempt.amount == installment.amount_due and attempt.gateway_reference
+    assert installment.status == Installment.Status.PAID and installment.paid_amount == attempt.amount
+    assert installment.next_attempt_at is None
+    debit = BankDebit.objects.get()
+    assert debit.amount == attempt.amount and debit.idempotency_key == attempt.idempotency_key
+    account = BankAccount.objects.get()
+    assert account.balance == Decimal("1000000.00") - attempt.amount
+    event = AuditEvent.objects.get(action="debit.succeeded")
+    assert event.data["card"] == "**** 1234" and event.actor_kind == AuditEvent.ActorKind.SYSTEM
+    assert installment.history.first().history_change_reason == "collected by debit attempt 1"
+    # Installment 2 is not due yet: the same run does not touch it.
+    assert loan.installments.get(number=2).status == Installment.Status.DUE
+
+
+def test_running_the_collection_again_collects_nothing_more(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE) == []
+    assert installment_collect(installment_id=first(loan).pk, day=FIRST_DUE) is None
+    assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
+
+
+def test_the_last_installment_pays_the_loan_off(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower, term_months=2)
+    last_due = loan.installments.get(number=2).due_date
+    attempts = loan_collect(loan_id=loan.pk, day=last_due)  # a late run collects both, in order
+    assert [a.installment.number for a in attempts] == [1, 2]
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.PAID_OFF
+
+
+def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
+    bind, borrower, make_loan, sms_outbox, settings
+):
+    settings.AUTODEBIT_RETRY_DAYS = (1, 2, 3)
+    bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
+    loan = make_loan(borrower)
+    installment = first(loan)
+
+    day = FIRST_DUE
+    for retry_in in (1, 2, 3):
+        [attempt] = loan_collect(loan_id=loan.pk, day=day)
+        assert (attempt.status, attempt.failure_code) == ("failed", "insufficient_funds")
+        installment.refresh_from_db()
+        day = day + timedelta(days=retry_in)
+        assert installment.next_attempt_at == collection_start(day)
+        assert loan_collect(loan_id=loan.pk, day=day - timedelta(days=1)) == []  # not before its time
+    [last] = loan_collect(loan_id=loan.pk, day=day)
+
+    installment.refresh_from_db()
+    loan.refresh_from_db()
+    assert last.number == 4 and last.status == "failed"
+    assert installment.next_attempt_at is None and installment.status == Installment.Status.OVERDUE
+    assert loan.status == Loan.Status.OVERDUE
+    assert list(loans_to_collect(day + timedelta(days=10))) == []
+    keys = set(DebitAttempt.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == 4 and BankDebit.objects.filter(succeeded=True).count() == 0
+    kinds = list(Notification.objects.filter(user=borrower).values_list("kind", flat=True).order_by("pk"))
+    assert kinds[-4:] == ["debit_failed_retry"] * 3 + ["debit_failed_stopped"]
+    texts = [m.template for m in SmsMessage.objects.order_by("pk")]
+    assert texts[-4:] == ["debit_failed_retry"] * 3 + ["debit_failed_stopped"]
+
+
+def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card(bind, borrower, make_loan):
+    bind(borrower, sandbox_cards.HARD_FAIL)
+    loan = make_loan(borrower)
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    installment = first(loan)
+    assert (attempt.status, attempt.failure_code) == ("failed", "mandate_revoked")
+    assert installment.next_attempt_at is None and installment.status == Installment.Status.OVERDUE
+    notice = Notification.objects.get(kind="debit_failed_stopped")
+    assert notice.link == "/cards/"
+    assert AuditEvent.objects.get(action="debit.failed").data["failure_code"] == "mandate_revoked"
+
+
+def test_a_card_closed_at_the_bank_is_a_hard_failure(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    BankAccount.objects.update(status=BankAccount.Status.CLOSED)
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert attempt.failure_code == "card_closed"
+    assert first(loan).next_attempt_at is None
+
+
+def test_without_a_usable_mandate_nothing_is_sent_to_the_bank(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    Mandate.objects.update(status=Mandate.Status.REVOKED)
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert (attempt.status, attempt.failure_code, attempt.card) == ("failed", "no_repayment_card", None)
+    assert BankDebit.objects.count() == 0
+    assert first(loan).next_attempt_at is None
+
+
+def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrower, make_loan, action_code):
+    from cards.services import card_repayment_set
+
+    bind(borrower, sandbox_cards.HARD_FAIL)
+    loan = make_loan(borrower)
+    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    good = bind(borrower, sandbox_cards.GOOD_DEBIT)
+    card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
+
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert (attempt.status, attempt.card, attempt.number) == ("succeeded", good, 2)
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE  # the overdue installment is paid
+
+
+def test_a_timeout_before_the_bank_processed_it_is_a_soft_failure_without_a_debit(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    faults.timeout("debit")
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert (attempt.status, attempt.failure_code) == ("failed", "no_answer")
+    assert BankDebit.objects.count() == 0
+    assert first(loan).next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
+
+    [retry] = loan_collect(loan_id=loan.pk, day=FIRST_DUE + timedelta(days=1))
+    assert retry.status == "succeeded" and retry.idempotency_key != attempt.idempotency_key
+    assert BankDebit.objects.filter(succeeded=True).count() == 1
+
+
+def test_a_timeout_after_the_bank_debited_is_settled_by_querying_not_by_debiting_again(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    faults.timeout("debit", after_processing=True)
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert attempt.status == "succeeded" and attempt.number == 1
+    assert BankDebit.objects.count() == 1
+    assert first(loan).status == Installment.Status.PAID
+
+
+def test_when_the_bank_does_not_answer_at_all_the_attempt_waits_and_is_settled_later(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    faults.timeout("debit", after_processing=True)
+    faults.timeout("query_debit")
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert attempt.status == DebitAttempt.Status.PENDING
+    assert first(loan).status == Installment.Status.DUE
+
+    # Another run while it is in flight: no second attempt, no second debit.
+    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE) == []
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
+        [settled] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert settled.pk == attempt.pk and settled.status == "succeeded"
+    assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
+
+
+def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)
+    bank_outcome(opened.attempt, ask_bank=True)  # the bank debits; the worker dies before settling
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        [settled] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert settled.pk == opened.attempt.pk and settled.status == "succeeded"
+    assert BankDebit.objects.count() == 1 and first(loan).status == Installment.Status.PAID
+
+
+def test_settling_an_attempt_twice_changes_nothing_the_second_time(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)
+    result = bank_outcome(opened.attempt, ask_bank=True)
+    debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
+    debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
+    assert first(loan).paid_amount == opened.attempt.amount
+    assert AuditEvent.objects.filter(action="debit.succeeded").count() == 1
+
+
+def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_debits(
+    bind, borrower, make_loan, action_code
+):
+    old = bind(borrower)
+    new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
+    loan = make_loan(borrower)
+    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)  # in flight
+
+    card_swap(actor=borrower, old=old, new=new, code=action_code(borrower, "card_swap", f"{old.pk}:{new.pk}"))
+    result = bank_outcome(opened.attempt, ask_bank=True)
+    settled = debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
+    assert settled.status == "succeeded" and settled.card == old
+
+    second_due = loan.installments.get(number=2).due_date
+    [next_attempt] = loan_collect(loan_id=loan.pk, day=second_due)
+    assert next_attempt.card == new and next_attempt.status == "succeeded"
+    debited = list(BankDebit.objects.order_by("pk").values_list("agreement_id", flat=True))
+    assert debited == [_agreement_of(old), _agreement_of(new)]
+
+
+def _agreement_of(card):
+    from cards.sandbox_bank.models import BankAgreement
+
+    return BankAgreement.objects.get(token=card.mandates.get().token).pk
+
+
+def test_a_password_change_changes_nothing_for_debits(bind, borrower, make_loan):
+    """Seed 002: debits run on the bank's mandate token, never on the borrower's secrets."""
+    card = bind(borrower)
+    loan = make_loan(borrower)
+    token_before = card.mandates.get().token
+    password_change(actor=borrower, new_password="a-brand-new-pass-456")
+
+    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert attempt.status == "succeeded" and attempt.mandate.token == token_before
+    assert card.mandates.get().status == Mandate.Status.ACTIVE
