@@ -167,9 +167,7 @@ def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrow
     assert loan.status == Loan.Status.ACTIVE  # the overdue installment is paid
 
 
-def test_a_timeout_before_the_bank_processed_it_is_a_soft_failure_without_a_debit(
-    bind, borrower, make_loan
-):
+def test_a_timeout_before_the_bank_processed_it_is_a_soft_failure_without_a_debit(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower)
     faults.timeout("debit")

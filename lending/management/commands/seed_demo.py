@@ -98,8 +98,9 @@ class Command(BaseCommand):
         borrower = self._borrower(demo)
         if not Card.objects.filter(user=borrower, status__in=LIVE).exists():
             self._bind_demo_card(borrower)
-        if not Loan.objects.filter(borrower=borrower).exists():
-            loan_create(
+        loan = Loan.objects.filter(borrower=borrower).first()
+        if loan is None:
+            loan = loan_create(
                 actor=None,
                 borrower=borrower,
                 product=Loan.Product.CAR,
@@ -107,12 +108,14 @@ class Command(BaseCommand):
                 annual_rate=Decimal("0.0888"),
                 term_months=24,
             )
+        first_due = loan.installments.get(number=1).due_date.isoformat()
         return "\n".join(
             [
                 "Borrower portal: http://127.0.0.1:8000/accounts/login/",
                 f"  mobile 138 0013 8000  password {demo['password']}",
                 "  SMS codes appear at http://127.0.0.1:8000/dev/sms/",
                 "  Sandbox card **** 1234 (ICBC debit) repays a car loan; more test cards in the README.",
+                f"  Collect its first installment: python manage.py run_autodebit --date {first_due}",
                 "A lost-phone request (137 0013 7000 -> 136 0013 6000) waits in the review queue.",
             ]
         )

@@ -1,0 +1,66 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cards.sandbox_bank.models import BankDebit
+from cards.tests import sandbox_cards
+from lending.models import DebitAttempt
+from lending.tests.conftest import FIRST_DUE
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("run_autodebit", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_a_dry_run_shows_what_is_due_and_debits_nothing(bind, borrower, make_loan):
+    bind(borrower)
+    loan = make_loan(borrower)
+    out, _ = run("--date", FIRST_DUE.isoformat(), "--dry-run")
+    amount = loan.installments.get(number=1).amount_due
+    assert f"1 installments of 1 loans due, ¥{amount} in all" in out and "nothing was debited" in out
+    assert not DebitAttempt.objects.exists() and not BankDebit.objects.exists()
+
+
+def test_a_run_collects_with_a_progress_bar_and_a_summary(bind, borrower, make_loan):
+    from accounts.services import identity_verify
+    from accounts.tests.factories import BorrowerFactory
+
+    bind(borrower)
+    make_loan(borrower)
+    poor = BorrowerFactory(phone="+8613900139000")
+    identity_verify(actor=poor, real_name="李四", id_number="11010519491231002X")
+    bind(poor, sandbox_cards.INSUFFICIENT_FUNDS, reserved="+8613900139000")
+    make_loan(poor)
+
+    out, err = run("--date", FIRST_DUE.isoformat())
+    assert "2/2" in err and "loan" in err  # the progress bar
+    assert "Collected 1, failed 0, to retry 1, waiting for the bank 0." in out
+    assert "6222" not in out + err and "9995" not in out + err
+
+
+def test_a_bad_date_is_a_clear_error():
+    with pytest.raises(CommandError, match="2026-12-01"):
+        run("--date", "tomorrow")
+
+
+def test_the_demo_loan_is_collected_by_the_command_it_names_and_the_portal_shows_it(
+    settings, capsys, sign_in
+):
+    import re
+
+    from accounts.models import User
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    day = re.search(r"run_autodebit --date (\S+)", capsys.readouterr().out).group(1)
+    out, _ = run("--date", day)
+    assert "Collected 1, failed 0" in out
+    borrower = User.objects.get(phone="+8613800138000")
+    loan = borrower.loans.get()
+    page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "**** 1234" in page and "Collected" in page
