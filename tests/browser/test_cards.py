@@ -101,3 +101,33 @@ def test_bind_choose_repayment_swap_and_unbind(page, dev_site):
     third.refresh_from_db()
     assert third.status == "unbound"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_collected_installment_shows_on_the_loan_page_on_a_phone(page, dev_site):
+    from datetime import date
+
+    from lending.services import loan_collect
+
+    borrower = BorrowerFactory(phone="+8613800138000")
+    identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
+    sign_in(page)
+    bind_card(page, sandbox_cards.GOOD_DEBIT)
+    loan = loan_create(
+        actor=None,
+        borrower=borrower,
+        product="car",
+        principal=Decimal("80000"),
+        annual_rate=Decimal("0.0888"),
+        term_months=24,
+        first_due=date(2026, 12, 15),
+    )
+    loan_collect(loan_id=loan.pk, day=date(2026, 12, 15))
+
+    page.goto("/loans/")
+    page.get_by_role("link", name=f"车贷 #{loan.pk}").click()
+    expect(page.get_by_role("heading", name="还款计划")).to_be_visible()
+    attempt = page.locator("tr.attempt-succeeded")
+    expect(attempt).to_contain_text("**** 1234")
+    expect(attempt).to_contain_text("已扣款")
+    expect(page.locator("tr.installment-paid")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
