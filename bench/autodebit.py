@@ -19,7 +19,7 @@ import secrets
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,7 +109,8 @@ def build(count: int) -> None:
             for card in cards
         )
         BankAgreement.objects.bulk_create(
-            BankAgreement(token=token, account=account) for token, account in zip(tokens, accounts, strict=True)
+            BankAgreement(token=token, account=account)
+            for token, account in zip(tokens, accounts, strict=True)
         )
         loans = Loan.objects.bulk_create(
             Loan(
@@ -242,7 +243,8 @@ def main() -> None:
     succeeded = DebitAttempt.objects.filter(status="succeeded").count()
     debits = BankDebit.objects.filter(succeeded=True).count()
     print(f"collected: {succeeded} of {args.installments} (bank debits: {debits})")
-    print(f"collection: {elapsed:.1f} s, {args.installments / elapsed:.0f} installments/s (target: 100,000 in < 60 s)")
+    rate = args.installments / elapsed
+    print(f"collection: {elapsed:.1f} s, {rate:.0f} installments/s (target: 100,000 in < 60 s)")
     for done, sizes in samples:
         print(f"memory after {done:>7} installments: " + ", ".join(f"{mb:.0f} MB" for mb in sizes))
     from django.db import connections

@@ -11,7 +11,7 @@ from audit.services.cases import (
     review_cases_escalate,
     review_cases_expire,
 )
-from audit.services.events import SubjectRef, UnmaskedDataError, record
+from audit.services.events import SubjectRef, UnmaskedDataError, record, record_many
 
 __all__ = [
     "ReviewActionFailed",
@@ -19,6 +19,7 @@ __all__ = [
     "SubjectRef",
     "UnmaskedDataError",
     "record",
+    "record_many",
     "review_case_cancel",
     "review_case_decide",
     "review_case_mark_seen",

@@ -39,6 +39,13 @@ class DebitResult:
     soft: bool = False  # a soft failure (insufficient funds) may succeed when retried later
 
 
+@dataclass(frozen=True)
+class DebitRequest:
+    token: str
+    amount: Decimal
+    idempotency_key: str
+
+
 class BankGateway:
     def bind_start(self, *, holder_name: str, id_number: str, card_number: str, reserved_phone: str) -> str:
         """Check the four elements, send the bank's code to the reserved phone; return a bind reference."""
@@ -55,6 +62,22 @@ class BankGateway:
     def debit(self, *, token: str, amount: Decimal, idempotency_key: str) -> DebitResult:
         """Debit ``amount`` under the mandate. The same key twice returns the first result."""
         raise NotImplementedError
+
+    def debit_many(self, requests: list[DebitRequest]) -> dict[str, DebitResult | None]:
+        """Several debits in one exchange (banks take batch debit files), by idempotency key.
+
+        None for a key the bank did not answer (timeout): query it, never debit it again.
+        Adapters without a batch interface keep this one-by-one default.
+        """
+        results = {}
+        for request in requests:
+            try:
+                results[request.idempotency_key] = self.debit(
+                    token=request.token, amount=request.amount, idempotency_key=request.idempotency_key
+                )
+            except GatewayUnavailable:
+                results[request.idempotency_key] = None
+        return results
 
     def query_debit(self, *, idempotency_key: str) -> DebitResult | None:
         """The outcome of an earlier debit, or None if the bank never received it."""

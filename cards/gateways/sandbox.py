@@ -25,9 +25,10 @@ from django.utils import timezone, translation
 
 from accounts.services.sms import sms_queue
 from cards.bins import bank_of
-from cards.gateways.base import BankGateway, BindRefused, DebitResult, GatewayUnavailable
+from cards.gateways.base import BankGateway, BindRefused, DebitRequest, DebitResult, GatewayUnavailable
 from cards.sandbox_bank.models import BankAccount, BankAgreement, BankBinding, BankDebit
 from lending.crypto import fingerprint
+from lending.db import bulk_update
 
 FOUR_ELEMENTS_FAIL, CARD_CLOSED, INSUFFICIENT_FUNDS, HARD_FAIL = "0002", "0069", "9995", "0119"
 OPENING_BALANCE = Decimal("1000000.00")
@@ -132,14 +133,14 @@ class SandboxGateway(BankGateway):
 
     def debit(self, *, token, amount, idempotency_key):
         faults.check("debit", processed=False)
-        with transaction.atomic():
-            agreement = BankAgreement.objects.select_for_update().select_related("account").get(token=token)
-            earlier = BankDebit.objects.filter(idempotency_key=idempotency_key).first()
-            result = (
-                self._result(earlier) if earlier else self._debit(agreement, Decimal(amount), idempotency_key)
-            )
+        result = self._debit_batch([DebitRequest(token, Decimal(amount), idempotency_key)])[idempotency_key]
         faults.check("debit", processed=True)
         return result
+
+    def debit_many(self, requests):
+        if any(method == "debit" for method, _ in faults.pending):
+            return super().debit_many(requests)  # a fault is due: one by one, so it hits one debit
+        return self._debit_batch(requests)
 
     def query_debit(self, *, idempotency_key):
         faults.check("query_debit", processed=False)
@@ -150,29 +151,59 @@ class SandboxGateway(BankGateway):
     def _result(debit: BankDebit) -> DebitResult:
         return DebitResult(debit.succeeded, debit.reference, debit.failure_code, debit.soft)
 
-    def _debit(self, agreement: BankAgreement, amount: Decimal, key: str) -> DebitResult:
-        account = BankAccount.objects.select_for_update().get(pk=agreement.account_id)
-        failure, soft = "", False
+    def _debit_batch(self, requests: list[DebitRequest]) -> dict[str, DebitResult]:
+        """Debit under each request's agreement once per idempotency key, in one transaction."""
+        keys = [request.idempotency_key for request in requests]
+        with transaction.atomic():
+            agreements = {
+                agreement.token: agreement
+                for agreement in BankAgreement.objects.select_for_update(of=("self", "account"))
+                .select_related("account")
+                .filter(token__in={request.token for request in requests})
+                .order_by("pk")
+            }
+            earlier = {
+                debit.idempotency_key: debit for debit in BankDebit.objects.filter(idempotency_key__in=keys)
+            }
+            accounts = {agreement.account_id: agreement.account for agreement in agreements.values()}
+            debits, changed_agreements = [], []
+            for request in requests:
+                if request.idempotency_key in earlier:
+                    continue
+                agreement = agreements[request.token]
+                account = accounts[agreement.account_id]
+                failure, soft = self._decide(agreement, account, request.amount)
+                if agreement.status == BankAgreement.Status.REVOKED and agreement.revoked_at is None:
+                    agreement.revoked_at = timezone.now()
+                    changed_agreements.append(agreement)
+                debits.append(
+                    BankDebit(
+                        idempotency_key=request.idempotency_key,
+                        agreement=agreement,
+                        amount=request.amount,
+                        succeeded=not failure,
+                        failure_code=failure,
+                        soft=soft,
+                        reference=secrets.token_hex(12),
+                    )
+                )
+            bulk_update(accounts.values(), ["balance"])
+            bulk_update(changed_agreements, ["status", "revoked_at"])
+            BankDebit.objects.bulk_create(debits)
+        earlier.update((debit.idempotency_key, debit) for debit in debits)
+        return {key: self._result(earlier[key]) for key in keys}
+
+    @staticmethod
+    def _decide(agreement: BankAgreement, account: BankAccount, amount: Decimal) -> tuple[str, bool]:
+        """The bank's rules for one debit: (failure code or "", soft). Takes the money on success."""
         if agreement.status == BankAgreement.Status.REVOKED:
-            failure = "mandate_revoked"
-        elif account.status == BankAccount.Status.CLOSED:
-            failure = "card_closed"
-        elif account.last4 == HARD_FAIL:
-            failure = "mandate_revoked"
-            agreement.status, agreement.revoked_at = BankAgreement.Status.REVOKED, timezone.now()
-            agreement.save()
-        elif account.last4 == INSUFFICIENT_FUNDS or account.balance < amount:
-            failure, soft = "insufficient_funds", True
-        else:
-            account.balance -= amount
-            account.save()
-        debit = BankDebit.objects.create(
-            idempotency_key=key,
-            agreement=agreement,
-            amount=amount,
-            succeeded=not failure,
-            failure_code=failure,
-            soft=soft,
-            reference=secrets.token_hex(12),
-        )
-        return self._result(debit)
+            return "mandate_revoked", False
+        if account.status == BankAccount.Status.CLOSED:
+            return "card_closed", False
+        if account.last4 == HARD_FAIL:
+            agreement.status = BankAgreement.Status.REVOKED
+            return "mandate_revoked", False
+        if account.last4 == INSUFFICIENT_FUNDS or account.balance < amount:
+            return "insufficient_funds", True
+        account.balance -= amount
+        return "", False

@@ -1,27 +1,29 @@
 """Collecting installments through the repayment card's mandate (DESIGN.md section 5, seed 002).
 
-A debit is two short transactions around one call to the bank, so no row lock is held while
-the bank answers:
+A debit is two short transactions around one exchange with the bank, so no row lock is held
+while the bank answers, and each step works on a batch of installments (one row or thousands,
+the same code):
 
-1. ``debit_attempt_open`` locks the installment and writes a pending ``DebitAttempt`` whose
-   idempotency key is derived from the installment and the attempt number;
-2. the bank is asked to debit under that key (a timeout is resolved by *querying* the key,
-   never by debiting again);
-3. ``debit_attempt_settle`` records the answer: paid, a retry days later (soft failures), or
-   stopped (hard failures), and tells the borrower when it failed.
+1. ``debit_attempts_open`` locks the installments and writes a pending ``DebitAttempt`` each,
+   whose idempotency key is derived from the installment and the attempt number;
+2. ``bank_outcomes`` asks the bank to debit under those keys (a timeout is resolved by
+   *querying* the key, never by debiting again);
+3. ``debit_attempts_settle`` records the answers: paid, a retry days later (soft failures), or
+   stopped (hard failures), and tells the borrower when a debit failed.
 
-A worker that dies between 1 and 3 leaves the attempt pending; once it is older than
-``AUTODEBIT_IN_FLIGHT_MINUTES`` the next run settles it by querying the bank. The database
+A worker that dies between 1 and 3 leaves its attempts pending; once older than
+``AUTODEBIT_IN_FLIGHT_MINUTES`` the next run settles them by querying the bank. The database
 holds at most one pending and one successful attempt per installment (constraints), and the
 bank debits a key once: re-runs, duplicate deliveries and two workers collect once.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +31,10 @@ from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
 from audit.context import system_job
-from audit.services import record
+from audit.services import record, record_many
 from cards.gateways import get_gateway
-from cards.gateways.base import DebitResult, GatewayUnavailable
+from cards.gateways.base import DebitRequest, DebitResult, GatewayUnavailable
+from lending.db import bulk_update
 from lending.errors import DomainError
 from lending.models import DebitAttempt, Installment, Loan
 
@@ -60,64 +63,93 @@ def _in_flight_since() -> datetime:
 
 @dataclass(frozen=True)
 class Opened:
-    attempt: DebitAttempt | None
-    ask_bank: bool  # False: a stale pending attempt, to be settled by querying its key
+    attempt: DebitAttempt
+    ask_bank: bool  # False: settle by querying its key (a stale pending attempt), or without the bank
 
 
-def debit_attempt_open(
-    *, installment_id: int, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
-) -> Opened:
-    """Start one debit of an installment, or say why not (paid, not due, in flight)."""
+def _repayment_cards(borrower_ids) -> dict:
+    """Each borrower's live repayment card with its mandates, in two queries."""
+    from cards.models import LIVE, Card
+
+    cards = Card.objects.filter(user_id__in=borrower_ids, is_repayment=True, status__in=LIVE)
+    return {card.user_id: card for card in cards.prefetch_related("mandates")}
+
+
+def debit_attempts_open(
+    *, installment_ids, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
+) -> list[Opened]:
+    """Start one debit of each installment that is due (or, for an officer, unpaid); leave out the
+    paid, the not yet due, and those with a debit in flight. Stale pending attempts come back to
+    be settled by a query."""
     with transaction.atomic():
-        installment = (
+        installments = list(
             Installment.objects.select_for_update(of=("self",))
-            .select_related("loan__borrower")
-            .get(pk=installment_id)
+            .select_related("loan")
+            .filter(pk__in=list(installment_ids))
+            .order_by("pk")
         )
-        pending = installment.debit_attempts.filter(status=DebitAttempt.Status.PENDING).first()
-        if pending is not None:
-            return Opened(pending if pending.created_at < _in_flight_since() else None, ask_bank=False)
-        if installment.status == Installment.Status.PAID or installment.next_attempt_at is None:
-            return Opened(None, ask_bank=False)
-        not_yet = installment.next_attempt_at >= collectable_before(day)
-        if not_yet and trigger == DebitAttempt.Trigger.SCHEDULE:
-            return Opened(None, ask_bank=False)
-        attempt = _new_attempt(installment, trigger)
-    if attempt.mandate_id is None:
-        attempt = debit_attempt_settle(
-            attempt_id=attempt.pk, result=DebitResult(False, failure_code=NO_REPAYMENT_CARD), day=day
+        ids = [installment.pk for installment in installments]
+        attempts = DebitAttempt.objects.filter(installment_id__in=ids)
+        pending = {a.installment_id: a for a in attempts.filter(status=DebitAttempt.Status.PENDING)}
+        last = dict(
+            attempts.values("installment_id").annotate(n=Max("number")).values_list("installment_id", "n")
         )
-        return Opened(attempt, ask_bank=False)
-    return Opened(attempt, ask_bank=True)
+        cards = _repayment_cards({installment.loan.borrower_id for installment in installments})
+        opened, new = [], []
+        for installment in installments:
+            if installment.pk in pending:
+                if pending[installment.pk].created_at < _in_flight_since():
+                    opened.append(Opened(pending[installment.pk], ask_bank=False))
+            elif _collectable(installment, day, trigger):
+                new.append(_new_attempt(installment, cards.get(installment.loan.borrower_id), last, trigger))
+        DebitAttempt.objects.bulk_create(new)
+    return opened + [Opened(attempt, ask_bank=attempt.mandate_id is not None) for attempt in new]
 
 
-def _new_attempt(installment: Installment, trigger: str) -> DebitAttempt:
-    from cards.selectors import repayment_card
+def _collectable(installment: Installment, day: date, trigger: str) -> bool:
+    if installment.status == Installment.Status.PAID or installment.next_attempt_at is None:
+        return False
+    return trigger != DebitAttempt.Trigger.SCHEDULE or installment.next_attempt_at < collectable_before(day)
 
-    card = repayment_card(installment.loan.borrower)
+
+def _new_attempt(installment: Installment, card, last: dict, trigger: str) -> DebitAttempt:
     mandate = card.active_mandate if card is not None and card.status == card.Status.ACTIVE else None
-    last = installment.debit_attempts.order_by("-number").values_list("number", flat=True).first() or 0
-    return DebitAttempt.objects.create(
+    number = (last.get(installment.pk) or 0) + 1
+    return DebitAttempt(
         installment=installment,
         card=card if mandate else None,
         mandate=mandate,
-        number=last + 1,
+        number=number,
         amount=installment.amount_due - installment.paid_amount,
-        idempotency_key=DebitAttempt.key_for(installment.pk, last + 1),
+        idempotency_key=DebitAttempt.key_for(installment.pk, number),
         trigger=trigger,
     )
 
 
-def bank_outcome(attempt: DebitAttempt, *, ask_bank: bool) -> DebitResult | None:
-    """What the bank did with the attempt's key: debit it (once), or query it. None: no answer yet."""
+def bank_outcomes(opened: list[Opened]) -> dict[int, DebitResult | None]:
+    """What the bank did with each attempt's key, by attempt id: debited (once), or queried.
+    None: no answer yet (the attempt stays pending)."""
     gateway = get_gateway()
-    if ask_bank:
-        try:
-            return gateway.debit(
-                token=attempt.mandate.token, amount=attempt.amount, idempotency_key=attempt.idempotency_key
-            )
-        except GatewayUnavailable:
-            pass
+    outcomes = {
+        o.attempt.pk: DebitResult(False, failure_code=NO_REPAYMENT_CARD)
+        for o in opened
+        if not o.attempt.mandate_id
+    }
+    to_debit = [o.attempt for o in opened if o.ask_bank]
+    debited = (
+        gateway.debit_many([DebitRequest(a.mandate.token, a.amount, a.idempotency_key) for a in to_debit])
+        if to_debit
+        else {}
+    )
+    for attempt in to_debit:
+        outcomes[attempt.pk] = debited.get(attempt.idempotency_key)
+    for o in opened:
+        if o.attempt.pk not in outcomes or (o.ask_bank and outcomes[o.attempt.pk] is None):
+            outcomes[o.attempt.pk] = _query(gateway, o.attempt)
+    return outcomes
+
+
+def _query(gateway, attempt: DebitAttempt) -> DebitResult | None:
     try:
         outcome = gateway.query_debit(idempotency_key=attempt.idempotency_key)
     except GatewayUnavailable:
@@ -126,42 +158,47 @@ def bank_outcome(attempt: DebitAttempt, *, ask_bank: bool) -> DebitResult | None
 
 
 @transaction.atomic
-def debit_attempt_settle(*, attempt_id: int, result: DebitResult, day: date) -> DebitAttempt:
-    """Record the bank's answer once; a second settle of the same attempt changes nothing."""
-    attempt = DebitAttempt.objects.only("installment_id").get(pk=attempt_id)
-    installment = (
-        Installment.objects.select_for_update(of=("self",))
-        .select_related("loan")
-        .get(pk=attempt.installment_id)
+def debit_attempts_settle(*, outcomes: dict[int, DebitResult], day: date) -> list[DebitAttempt]:
+    """Record the bank's answers once; settling an attempt again changes nothing."""
+    attempts = {a.pk: a for a in DebitAttempt.objects.filter(pk__in=outcomes).only("pk", "installment_id")}
+    installments = {
+        i.pk: i
+        for i in Installment.objects.select_for_update(of=("self",))
+        .select_related("loan__borrower")
+        .filter(pk__in={a.installment_id for a in attempts.values()})
+        .order_by("pk")
+    }
+    locked = (
+        DebitAttempt.objects.select_for_update(of=("self",))
+        .select_related("card")
+        .filter(pk__in=attempts, status=DebitAttempt.Status.PENDING)
+        .order_by("pk")
     )
-    attempt = DebitAttempt.objects.select_for_update(of=("self",)).select_related("card").get(pk=attempt_id)
-    if attempt.status != DebitAttempt.Status.PENDING:
-        return attempt
-    attempt.status = DebitAttempt.Status.SUCCEEDED if result.succeeded else DebitAttempt.Status.FAILED
-    attempt.gateway_reference = result.reference
-    attempt.failure_code = "" if result.succeeded else result.failure_code
-    attempt.settled_at = timezone.now()
-    attempt.save(update_fields=["status", "gateway_reference", "failure_code", "settled_at"])
-    attempt.installment = installment  # the caller reads the outcome (next attempt) from it
-    if result.succeeded:
-        _installment_paid(installment, attempt)
-    else:
-        _installment_unpaid(installment, attempt, soft=result.soft, day=day)
-    record(
-        action=Action.DEBIT_SUCCEEDED if result.succeeded else Action.DEBIT_FAILED,
-        actor=None,
-        subject=attempt,
-        data={
-            "loan": installment.loan_id,
-            "installment": installment.number,
-            "attempt": attempt.number,
-            "amount": str(attempt.amount),
-            "card": attempt.card.masked_number if attempt.card else "",
-            "failure_code": attempt.failure_code,
-            "next_attempt_at": installment.next_attempt_at.isoformat() if installment.next_attempt_at else "",
-        },
-    )
-    return attempt
+    now, settled = timezone.now(), []
+    for attempt in locked:
+        result = outcomes[attempt.pk]
+        attempt.installment = installment = installments[attempt.installment_id]
+        attempt.status = DebitAttempt.Status.SUCCEEDED if result.succeeded else DebitAttempt.Status.FAILED
+        attempt.gateway_reference = result.reference
+        attempt.failure_code = "" if result.succeeded else result.failure_code
+        attempt.settled_at = now
+        if result.succeeded:
+            _installment_paid(installment, attempt)
+        else:
+            _installment_unpaid(installment, attempt, soft=result.soft, day=day)
+        settled.append(attempt)
+    if not settled:
+        return settled
+    bulk_update(settled, ["status", "gateway_reference", "failure_code", "settled_at"])
+    changed = [a.installment for a in settled]
+    bulk_update(changed, ["paid_amount", "status", "next_attempt_at", "soft_failures"])
+    Installment.history.bulk_history_create(changed, update=True)
+    _loan_statuses_update({i.loan for i in changed})
+    record_many(actor=None, entries=[_audit_entry(attempt) for attempt in settled])
+    for attempt in settled:
+        if attempt.status == DebitAttempt.Status.FAILED:
+            _tell_borrower_debit_failed(attempt.installment, attempt)
+    return settled
 
 
 def _installment_paid(installment: Installment, attempt: DebitAttempt) -> None:
@@ -170,19 +207,11 @@ def _installment_paid(installment: Installment, attempt: DebitAttempt) -> None:
     installment.next_attempt_at = None
     installment.soft_failures = 0
     installment._change_reason = f"collected by debit attempt {attempt.number}"
-    installment.save()
-    loan = installment.loan
-    unpaid = loan.installments.exclude(status=Installment.Status.PAID)
-    if not unpaid.exists():
-        _loan_status_set(loan, Loan.Status.PAID_OFF, "paid off")
-    elif loan.status == Loan.Status.OVERDUE and not unpaid.filter(status=Installment.Status.OVERDUE).exists():
-        _loan_status_set(loan, Loan.Status.ACTIVE, "overdue installments collected")
 
 
 def _installment_unpaid(installment: Installment, attempt: DebitAttempt, *, soft: bool, day: date) -> None:
     delays = settings.AUTODEBIT_RETRY_DAYS
-    retry = soft and installment.soft_failures < len(delays)
-    if retry:
+    if soft and installment.soft_failures < len(delays):
         wait = timedelta(days=delays[installment.soft_failures])
         installment.next_attempt_at = collection_start(day + wait)
         installment.soft_failures += 1
@@ -190,19 +219,49 @@ def _installment_unpaid(installment: Installment, attempt: DebitAttempt, *, soft
         installment.next_attempt_at = None
     installment.status = Installment.Status.OVERDUE
     installment._change_reason = f"debit attempt {attempt.number} failed: {attempt.failure_code}"
-    installment.save()
-    if installment.loan.status == Loan.Status.ACTIVE:
-        _loan_status_set(installment.loan, Loan.Status.OVERDUE, "an installment was not collected")
-    _tell_borrower_debit_failed(installment, attempt, retry=retry)
 
 
-def _loan_status_set(loan: Loan, status: str, reason: str) -> None:
-    loan.status = status
-    loan._change_reason = reason
-    loan.save(update_fields=["status"])
+def _loan_statuses_update(loans: set[Loan]) -> None:
+    """Paid off when nothing is left unpaid; overdue while an installment is; active otherwise."""
+    unpaid = defaultdict(set)
+    rows = Installment.objects.filter(loan__in=loans).exclude(status=Installment.Status.PAID)
+    for loan_id, status in rows.values_list("loan_id", "status"):
+        unpaid[loan_id].add(status)
+    changed = []
+    for loan in loans:
+        if not unpaid[loan.pk]:
+            status, reason = Loan.Status.PAID_OFF, "paid off"
+        elif Installment.Status.OVERDUE in unpaid[loan.pk]:
+            status, reason = Loan.Status.OVERDUE, "an installment was not collected"
+        else:
+            status, reason = Loan.Status.ACTIVE, "overdue installments collected"
+        if loan.status in Loan.BEING_REPAID and loan.status != status:
+            loan.status, loan._change_reason = status, reason
+            changed.append(loan)
+    if changed:
+        bulk_update(changed, ["status"])
+        Loan.history.bulk_history_create(changed, update=True)
 
 
-def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt, *, retry: bool) -> None:
+def _audit_entry(attempt: DebitAttempt) -> dict:
+    installment = attempt.installment
+    succeeded = attempt.status == DebitAttempt.Status.SUCCEEDED
+    return {
+        "action": Action.DEBIT_SUCCEEDED if succeeded else Action.DEBIT_FAILED,
+        "subject": attempt,
+        "data": {
+            "loan": installment.loan_id,
+            "installment": installment.number,
+            "attempt": attempt.number,
+            "amount": str(attempt.amount),
+            "card": attempt.card.masked_number if attempt.card else "",
+            "failure_code": attempt.failure_code,
+            "next_attempt_at": installment.next_attempt_at.isoformat() if installment.next_attempt_at else "",
+        },
+    }
+
+
+def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt) -> None:
     borrower = installment.loan.borrower
     params = {
         "loan": installment.loan_id,
@@ -210,7 +269,7 @@ def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt,
         "amount": str(attempt.amount),
         "card": str(attempt.card) if attempt.card else "",
     }
-    if retry:
+    if installment.next_attempt_at:
         params["retry_on"] = timezone.localdate(installment.next_attempt_at).isoformat()
         kind, link = "debit_failed_retry", f"/loans/{installment.loan_id}/"
     else:
@@ -219,22 +278,21 @@ def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt,
     sms_queue(to=borrower.phone, template=kind, context=params, language=borrower.language)
 
 
-def installment_collect(
-    *, installment_id: int, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
-) -> DebitAttempt | None:
-    """Collect one installment if it is due by ``day``: open an attempt, ask the bank, settle.
+def installments_collect(
+    *, installment_ids, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
+) -> list[DebitAttempt]:
+    """Collect the installments due by ``day``: open attempts, one exchange with the bank, settle.
 
-    Audited as the system job "autodebit", whoever started the run.
+    Returns the attempts touched (still pending ones too). Audited as the system job "autodebit".
     """
     with system_job("autodebit"):
-        opened = debit_attempt_open(installment_id=installment_id, day=day, trigger=trigger)
-        attempt = opened.attempt
-        if attempt is None or attempt.status != DebitAttempt.Status.PENDING:
-            return attempt
-        result = bank_outcome(attempt, ask_bank=opened.ask_bank)
-        if result is None:
-            return attempt  # the bank does not answer; a later run asks again
-        return debit_attempt_settle(attempt_id=attempt.pk, result=result, day=day)
+        opened = debit_attempts_open(installment_ids=installment_ids, day=day, trigger=trigger)
+        if not opened:
+            return []
+        outcomes = bank_outcomes(opened)
+        answered = {pk: result for pk, result in outcomes.items() if result is not None}
+        settled = {a.pk: a for a in debit_attempts_settle(outcomes=answered, day=day)} if answered else {}
+        return [settled.get(o.attempt.pk, o.attempt) for o in opened]
 
 
 def _to_collect(day: date) -> Q:
@@ -249,21 +307,25 @@ def due_installments(day: date):
     return Installment.objects.filter(_to_collect(day), loan__status__in=Loan.BEING_REPAID)
 
 
-def loan_collect(*, loan_id: int, day: date) -> list[DebitAttempt]:
-    """Collect a loan's installments due by ``day`` in order; stop at the first that is not paid."""
-    ids = due_installments(day).filter(loan_id=loan_id).order_by("number").values_list("pk", flat=True)
-    attempts = []
-    for installment_id in ids:
-        attempt = installment_collect(installment_id=installment_id, day=day)
-        if attempt is not None:
-            attempts.append(attempt)
-            if attempt.status != DebitAttempt.Status.SUCCEEDED:
-                break
+def loans_collect(*, loan_ids, day: date) -> list[DebitAttempt]:
+    """Collect the loans' installments due by ``day``, each loan's in order of number: a loan's
+    next installment is tried only once the one before it is paid."""
+    attempts, loan_ids = [], list(loan_ids)
+    while loan_ids:
+        due = due_installments(day).filter(loan_id__in=loan_ids).order_by("loan_id", "number")
+        first_due = dict(reversed(list(due.values_list("loan_id", "pk"))))  # the lowest number per loan
+        done = installments_collect(installment_ids=first_due.values(), day=day)
+        attempts += done
+        loan_ids = [a.installment.loan_id for a in done if a.status == DebitAttempt.Status.SUCCEEDED]
     return attempts
 
 
+def loan_collect(*, loan_id: int, day: date) -> list[DebitAttempt]:
+    return loans_collect(loan_ids=[loan_id], day=day)
+
+
 def loans_to_collect(day: date):
-    """Ids of the loans a run for ``day`` visits, in order (the run fans out one task per loan)."""
+    """Ids of the loans a run for ``day`` visits, in order (the run fans them out in chunks)."""
     return due_installments(day).order_by("loan_id").values_list("loan_id", flat=True).distinct()
 
 
@@ -287,8 +349,8 @@ def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
             subject=installment,
             data={"loan": installment.loan_id, "installment": installment.number, "note": note},
         )
-    installment_collect(
-        installment_id=installment_id, day=timezone.localdate(), trigger=DebitAttempt.Trigger.OFFICER
+    installments_collect(
+        installment_ids=[installment_id], day=timezone.localdate(), trigger=DebitAttempt.Trigger.OFFICER
     )
     installment.refresh_from_db()
     return installment

@@ -17,13 +17,15 @@ from cards.services import card_swap
 from cards.tests import sandbox_cards
 from lending.models import DebitAttempt, Installment, Loan
 from lending.services import (
-    debit_attempt_open,
-    debit_attempt_settle,
-    installment_collect,
+    bank_outcomes,
+    debit_attempts_open,
+    debit_attempts_settle,
+    installments_collect,
     loan_collect,
+    loans_collect,
     loans_to_collect,
 )
-from lending.services.collection import bank_outcome, collection_start
+from lending.services.collection import collection_start
 from lending.tests.conftest import FIRST_DUE
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +77,7 @@ def test_running_the_collection_again_collects_nothing_more(bind, borrower, make
     loan = make_loan(borrower)
     loan_collect(loan_id=loan.pk, day=FIRST_DUE)
     assert loan_collect(loan_id=loan.pk, day=FIRST_DUE) == []
-    assert installment_collect(installment_id=first(loan).pk, day=FIRST_DUE) is None
+    assert installments_collect(installment_ids=[first(loan).pk], day=FIRST_DUE) == []
     assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
 
 
@@ -216,8 +218,8 @@ def test_when_the_bank_does_not_answer_at_all_the_attempt_waits_and_is_settled_l
 def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower)
-    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)
-    bank_outcome(opened.attempt, ask_bank=True)  # the bank debits; the worker dies before settling
+    [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
+    bank_outcomes([opened])  # the bank debits; the worker dies before settling
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         [settled] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
@@ -228,10 +230,10 @@ def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borro
 def test_settling_an_attempt_twice_changes_nothing_the_second_time(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower)
-    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)
-    result = bank_outcome(opened.attempt, ask_bank=True)
-    debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
-    debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
+    [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
+    outcomes = bank_outcomes([opened])
+    assert len(debit_attempts_settle(outcomes=outcomes, day=FIRST_DUE)) == 1
+    assert debit_attempts_settle(outcomes=outcomes, day=FIRST_DUE) == []
     assert first(loan).paid_amount == opened.attempt.amount
     assert AuditEvent.objects.filter(action="debit.succeeded").count() == 1
 
@@ -242,11 +244,10 @@ def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_de
     old = bind(borrower)
     new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
     loan = make_loan(borrower)
-    opened = debit_attempt_open(installment_id=first(loan).pk, day=FIRST_DUE)  # in flight
+    [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)  # in flight
 
     card_swap(actor=borrower, old=old, new=new, code=action_code(borrower, "card_swap", f"{old.pk}:{new.pk}"))
-    result = bank_outcome(opened.attempt, ask_bank=True)
-    settled = debit_attempt_settle(attempt_id=opened.attempt.pk, result=result, day=FIRST_DUE)
+    [settled] = debit_attempts_settle(outcomes=bank_outcomes([opened]), day=FIRST_DUE)
     assert settled.status == "succeeded" and settled.card == old
 
     second_due = loan.installments.get(number=2).due_date
@@ -272,3 +273,59 @@ def test_a_password_change_changes_nothing_for_debits(bind, borrower, make_loan)
     [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
     assert attempt.status == "succeeded" and attempt.mandate.token == token_before
     assert card.mandates.get().status == Mandate.Status.ACTIVE
+
+
+def borrowers_with_loans(bind, make_loan, numbers):
+    from accounts.services import identity_verify
+    from accounts.tests.factories import BorrowerFactory
+
+    loans = []
+    for n, number in enumerate(numbers):
+        phone = f"+86137100137{n:02d}"
+        user = BorrowerFactory(phone=phone)
+        identity_verify(actor=user, real_name="李四", id_number=IDS[n])
+        bind(user, number, reserved=phone)
+        loans.append(make_loan(user))
+    return loans
+
+
+IDS = ["110105198001010016", "110105198502020028", "110105199003030031", "110105197504040044"]
+
+
+def test_one_batch_collects_each_loan_on_its_own_outcome(bind, make_loan):
+    good, poor, revoked = borrowers_with_loans(
+        bind,
+        make_loan,
+        [sandbox_cards.GOOD_DEBIT, sandbox_cards.INSUFFICIENT_FUNDS, sandbox_cards.HARD_FAIL],
+    )
+    attempts = loans_collect(loan_ids=[good.pk, poor.pk, revoked.pk], day=FIRST_DUE)
+    outcome = {a.installment.loan_id: (a.status, a.failure_code) for a in attempts}
+    assert outcome == {
+        good.pk: ("succeeded", ""),
+        poor.pk: ("failed", "insufficient_funds"),
+        revoked.pk: ("failed", "mandate_revoked"),
+    }
+    assert Notification.objects.filter(kind__startswith="debit_failed").count() == 2
+    assert AuditEvent.objects.filter(action__startswith="debit.").count() == 3
+
+
+def test_a_batch_runs_the_same_queries_for_one_loan_and_for_three(bind, make_loan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, *others = borrowers_with_loans(
+        bind,
+        make_loan,
+        [
+            sandbox_cards.GOOD_DEBIT,
+            sandbox_cards.OTHER_GOOD_DEBIT,
+            sandbox_cards.THIRD_GOOD_DEBIT,
+            sandbox_cards.CMB_DEBIT_16,
+        ],
+    )
+    with CaptureQueriesContext(connection) as one:
+        loans_collect(loan_ids=[first.pk], day=FIRST_DUE)
+    with CaptureQueriesContext(connection) as three:
+        attempts = loans_collect(loan_ids=[loan.pk for loan in others], day=FIRST_DUE)
+    assert [a.status for a in attempts] == ["succeeded"] * 3
+    assert len(three) == len(one)

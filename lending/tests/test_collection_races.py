@@ -7,7 +7,7 @@ from cards.sandbox_bank.models import BankDebit
 from conftest import wait_until
 from lending.models import DebitAttempt, Installment
 from lending.services import loan_collect
-from lending.tasks import collect_due_installments, collect_loan
+from lending.tasks import collect_due_installments, collect_loans
 from lending.tests.conftest import FIRST_DUE
 from lending.tests.threads import race
 
@@ -29,8 +29,8 @@ def test_two_workers_collecting_the_same_loan_debit_once(bind, borrower, make_lo
 
 
 @pytest.mark.redis
-def test_the_beat_run_fans_out_per_loan_and_a_replay_collects_nothing_more(
-    request, bind, borrower, make_loan
+def test_the_beat_run_fans_out_in_chunks_and_a_replay_collects_nothing_more(
+    request, bind, borrower, make_loan, settings
 ):
     from accounts.services import identity_verify
     from accounts.tests.factories import BorrowerFactory
@@ -44,12 +44,13 @@ def test_the_beat_run_fans_out_per_loan_and_a_replay_collects_nothing_more(
     second_loan = make_loan(other)
     request.getfixturevalue("celery_worker")  # started after binding, whose bank codes are read eagerly
 
-    collect_due_installments.delay(day=FIRST_DUE.isoformat())
+    settings.AUTODEBIT_LOANS_PER_TASK = 1
+    assert collect_due_installments(day=FIRST_DUE.isoformat()) == 2  # two tasks sent to the worker
     wait_until(lambda: DebitAttempt.objects.filter(status="succeeded").count() == 2)
     # A replayed beat run and a duplicated per-loan task: nothing more is debited.
     collect_due_installments.delay(day=FIRST_DUE.isoformat())
-    collect_loan.delay(first_loan.pk, FIRST_DUE.isoformat())
-    collect_loan.delay(second_loan.pk, FIRST_DUE.isoformat())
+    collect_loans.delay([first_loan.pk], FIRST_DUE.isoformat())
+    collect_loans.delay([second_loan.pk, first_loan.pk], FIRST_DUE.isoformat())
     drain("after-replay")
 
     assert DebitAttempt.objects.count() == BankDebit.objects.count() == 2

@@ -3,14 +3,16 @@
 from collections import Counter
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import F, Sum
 from django.utils import timezone
 from tqdm import tqdm
 
 from lending.models import DebitAttempt
-from lending.services import loan_collect, loans_to_collect
+from lending.services import loans_collect, loans_to_collect
 from lending.services.collection import due_installments
+from lending.tasks import chunks
 
 
 def _outcome(attempt: DebitAttempt) -> str:
@@ -45,9 +47,9 @@ class Command(BaseCommand):
             return
         outcomes = Counter()
         with tqdm(total=loan_count, unit="loan", file=self.stderr) as progress:
-            for loan_id in loans.iterator(chunk_size=2000):
-                outcomes.update(_outcome(a) for a in loan_collect(loan_id=loan_id, day=day))
-                progress.update()
+            for chunk in chunks(loans.iterator(chunk_size=5000), settings.AUTODEBIT_LOANS_PER_TASK):
+                outcomes.update(_outcome(a) for a in loans_collect(loan_ids=chunk, day=day))
+                progress.update(len(chunk))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Collected {outcomes['collected']}, failed {outcomes['failed']}, "
