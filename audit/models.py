@@ -249,3 +249,30 @@ class RiskAlert(models.Model):
 
     def __str__(self):
         return f"{self.rule}: {self.subject_label}"
+
+
+class AuditBlock(models.Model):
+    """A sealed run of audit events, chained to the block before it (see ``audit.chain``)."""
+
+    number = models.PositiveIntegerField(_("block"), unique=True)
+    first_event_id = models.BigIntegerField(_("first event"))
+    last_event_id = models.BigIntegerField(_("last event"))
+    event_count = models.PositiveIntegerField(_("events"))
+    first_event_at = models.DateTimeField(_("first event time"))
+    last_event_at = models.DateTimeField(_("last event time"))
+    manifest = models.BinaryField()
+    previous_hash = models.BinaryField()
+    hash = models.BinaryField()
+    sealed_at = models.DateTimeField(_("sealed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sealed audit block")
+        verbose_name_plural = _("sealed audit blocks")
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"block {self.number} ({self.first_event_id}–{self.last_event_id})"
+
+    @property
+    def hash_hex(self) -> str:
+        return bytes(self.hash).hex()

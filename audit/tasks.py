@@ -9,7 +9,7 @@ from django.utils import translation
 from audit import reviews, selectors
 from audit.context import system_job
 from audit.models import NotificationSent, ReviewCase
-from audit.services import review_cases_escalate, review_cases_expire, risk_scan
+from audit.services import audit_events_seal, review_cases_escalate, review_cases_expire, risk_scan
 from lending.celery import RETRYING
 from lending.db import advisory_xact_lock
 
@@ -57,3 +57,9 @@ def expire_stale_cases() -> int:
 def scan_risk() -> int:
     with system_job("risk-scan"):
         return len(risk_scan())
+
+
+@shared_task
+def seal_audit_events() -> int:
+    """Beat, every minute: seal the audit events old enough into hash-chained blocks."""
+    return audit_events_seal()

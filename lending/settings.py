@@ -276,6 +276,11 @@ RISK_CODE_FAILURES_PER_HOUR = 10  # failed code checks per account, or per IP, i
 RISK_IDENTITY_REUSE_ATTEMPTS = 0  # any try of another account's ID number is an anomaly
 RISK_FREEZE_ON_HIGH_ALERT = False  # a high-severity alert freezes the borrower's account
 
+# The sealed audit chain (audit/chain.py).
+AUDIT_SEAL_SECONDS = 60  # how often beat seals new events into a block
+AUDIT_SEAL_DELAY_SECONDS = 60  # events younger than this wait for the next run (open transactions)
+AUDIT_SEAL_BLOCK_EVENTS = 10_000  # events per block at most
+
 # Rules for auto-debit (collection runs in TIME_ZONE).
 AUTODEBIT_AT = (8, 0)  # hour and minute of the daily collection run
 AUTODEBIT_RETRY_DAYS = (1, 2, 3)  # after a soft failure, retry this many days later; one entry per retry
@@ -290,6 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     "review-escalate": {"task": "audit.tasks.escalate_overdue_cases", "schedule": 5 * 60},
     "review-expire": {"task": "audit.tasks.expire_stale_cases", "schedule": 60 * 60},
     "risk-scan": {"task": "audit.tasks.scan_risk", "schedule": RISK_SCAN_MINUTES * 60},
+    "audit-seal": {"task": "audit.tasks.seal_audit_events", "schedule": AUDIT_SEAL_SECONDS},
     "autodebit": {
         "task": "lending.tasks.collect_due_installments",
         "schedule": crontab(hour=AUTODEBIT_AT[0], minute=AUTODEBIT_AT[1]),

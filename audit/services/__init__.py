@@ -12,8 +12,11 @@ from audit.services.cases import (
     review_cases_expire,
 )
 from audit.services.events import SubjectRef, UnmaskedDataError, record, record_many
+from audit.services.sealing import audit_block_seal, audit_events_seal
 
 __all__ = [
+    "audit_block_seal",
+    "audit_events_seal",
     "ReviewActionFailed",
     "ReviewRefused",
     "SubjectRef",

@@ -8,7 +8,6 @@ from lending.services.collection import (
     debit_attempts_settle,
     installment_retry,
     installments_collect,
-    loan_collect,
     loans_collect,
     loans_to_collect,
 )
@@ -24,7 +23,6 @@ __all__ = [
     "debit_attempts_settle",
     "installment_retry",
     "installments_collect",
-    "loan_collect",
     "loans_collect",
     "loan_create",
     "loans_to_collect",

@@ -320,10 +320,6 @@ def loans_collect(*, loan_ids, day: date) -> list[DebitAttempt]:
     return attempts
 
 
-def loan_collect(*, loan_id: int, day: date) -> list[DebitAttempt]:
-    return loans_collect(loan_ids=[loan_id], day=day)
-
-
 def loans_to_collect(day: date):
     """Ids of the loans a run for ``day`` visits, in order (the run fans them out in chunks)."""
     return due_installments(day).order_by("loan_id").values_list("loan_id", flat=True).distinct()

@@ -21,7 +21,6 @@ from lending.services import (
     debit_attempts_open,
     debit_attempts_settle,
     installments_collect,
-    loan_collect,
     loans_collect,
     loans_to_collect,
 )
@@ -51,8 +50,8 @@ def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrowe
     loan = make_loan(borrower)
     installment = first(loan)
 
-    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE - timedelta(days=1)) == []
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE - timedelta(days=1)) == []
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
     installment.refresh_from_db()
     assert attempt.status == DebitAttempt.Status.SUCCEEDED
@@ -75,8 +74,8 @@ def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrowe
 def test_running_the_collection_again_collects_nothing_more(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower)
-    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
-    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE) == []
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
     assert installments_collect(installment_ids=[first(loan).pk], day=FIRST_DUE) == []
     assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
 
@@ -85,7 +84,7 @@ def test_the_last_installment_pays_the_loan_off(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower, term_months=2)
     last_due = loan.installments.get(number=2).due_date
-    attempts = loan_collect(loan_id=loan.pk, day=last_due)  # a late run collects both, in order
+    attempts = loans_collect(loan_ids=[loan.pk], day=last_due)  # a late run collects both, in order
     assert [a.installment.number for a in attempts] == [1, 2]
     loan.refresh_from_db()
     assert loan.status == Loan.Status.PAID_OFF
@@ -101,13 +100,13 @@ def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
 
     day = FIRST_DUE
     for retry_in in (1, 2, 3):
-        [attempt] = loan_collect(loan_id=loan.pk, day=day)
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=day)
         assert (attempt.status, attempt.failure_code) == ("failed", "insufficient_funds")
         installment.refresh_from_db()
         day = day + timedelta(days=retry_in)
         assert installment.next_attempt_at == collection_start(day)
-        assert loan_collect(loan_id=loan.pk, day=day - timedelta(days=1)) == []  # not before its time
-    [last] = loan_collect(loan_id=loan.pk, day=day)
+        assert loans_collect(loan_ids=[loan.pk], day=day - timedelta(days=1)) == []  # not before its time
+    [last] = loans_collect(loan_ids=[loan.pk], day=day)
 
     installment.refresh_from_db()
     loan.refresh_from_db()
@@ -126,7 +125,7 @@ def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
 def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card(bind, borrower, make_loan):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     installment = first(loan)
     assert (attempt.status, attempt.failure_code) == ("failed", "mandate_revoked")
     assert installment.next_attempt_at is None and installment.status == Installment.Status.OVERDUE
@@ -139,7 +138,7 @@ def test_a_card_closed_at_the_bank_is_a_hard_failure(bind, borrower, make_loan):
     bind(borrower)
     loan = make_loan(borrower)
     BankAccount.objects.update(status=BankAccount.Status.CLOSED)
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.failure_code == "card_closed"
     assert first(loan).next_attempt_at is None
 
@@ -148,7 +147,7 @@ def test_without_a_usable_mandate_nothing_is_sent_to_the_bank(bind, borrower, ma
     bind(borrower)
     loan = make_loan(borrower)
     Mandate.objects.update(status=Mandate.Status.REVOKED)
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (attempt.status, attempt.failure_code, attempt.card) == ("failed", "no_repayment_card", None)
     assert BankDebit.objects.count() == 0
     assert first(loan).next_attempt_at is None
@@ -159,11 +158,11 @@ def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrow
 
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     good = bind(borrower, sandbox_cards.GOOD_DEBIT)
     card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
 
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (attempt.status, attempt.card, attempt.number) == ("succeeded", good, 2)
     loan.refresh_from_db()
     assert loan.status == Loan.Status.ACTIVE  # the overdue installment is paid
@@ -173,12 +172,12 @@ def test_a_timeout_before_the_bank_processed_it_is_a_soft_failure_without_a_debi
     bind(borrower)
     loan = make_loan(borrower)
     faults.timeout("debit")
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (attempt.status, attempt.failure_code) == ("failed", "no_answer")
     assert BankDebit.objects.count() == 0
     assert first(loan).next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
 
-    [retry] = loan_collect(loan_id=loan.pk, day=FIRST_DUE + timedelta(days=1))
+    [retry] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
     assert retry.status == "succeeded" and retry.idempotency_key != attempt.idempotency_key
     assert BankDebit.objects.filter(succeeded=True).count() == 1
 
@@ -189,7 +188,7 @@ def test_a_timeout_after_the_bank_debited_is_settled_by_querying_not_by_debiting
     bind(borrower)
     loan = make_loan(borrower)
     faults.timeout("debit", after_processing=True)
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.status == "succeeded" and attempt.number == 1
     assert BankDebit.objects.count() == 1
     assert first(loan).status == Installment.Status.PAID
@@ -202,15 +201,15 @@ def test_when_the_bank_does_not_answer_at_all_the_attempt_waits_and_is_settled_l
     loan = make_loan(borrower)
     faults.timeout("debit", after_processing=True)
     faults.timeout("query_debit")
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.status == DebitAttempt.Status.PENDING
     assert first(loan).status == Installment.Status.DUE
 
     # Another run while it is in flight: no second attempt, no second debit.
-    assert loan_collect(loan_id=loan.pk, day=FIRST_DUE) == []
+    assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
-        [settled] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+        [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert settled.pk == attempt.pk and settled.status == "succeeded"
     assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
 
@@ -222,7 +221,7 @@ def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borro
     bank_outcomes([opened])  # the bank debits; the worker dies before settling
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
-        [settled] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+        [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert settled.pk == opened.attempt.pk and settled.status == "succeeded"
     assert BankDebit.objects.count() == 1 and first(loan).status == Installment.Status.PAID
 
@@ -251,7 +250,7 @@ def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_de
     assert settled.status == "succeeded" and settled.card == old
 
     second_due = loan.installments.get(number=2).due_date
-    [next_attempt] = loan_collect(loan_id=loan.pk, day=second_due)
+    [next_attempt] = loans_collect(loan_ids=[loan.pk], day=second_due)
     assert next_attempt.card == new and next_attempt.status == "succeeded"
     debited = list(BankDebit.objects.order_by("pk").values_list("agreement_id", flat=True))
     assert debited == [_agreement_of(old), _agreement_of(new)]
@@ -270,7 +269,7 @@ def test_a_password_change_changes_nothing_for_debits(bind, borrower, make_loan)
     token_before = card.mandates.get().token
     password_change(actor=borrower, new_password="a-brand-new-pass-456")
 
-    [attempt] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.status == "succeeded" and attempt.mandate.token == token_before
     assert card.mandates.get().status == Mandate.Status.ACTIVE
 

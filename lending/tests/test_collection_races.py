@@ -6,7 +6,7 @@ from audit.tests.test_notifications_worker import drain
 from cards.sandbox_bank.models import BankDebit
 from conftest import wait_until
 from lending.models import DebitAttempt, Installment
-from lending.services import loan_collect
+from lending.services import loans_collect
 from lending.tasks import collect_due_installments, collect_loans
 from lending.tests.conftest import FIRST_DUE
 from lending.tests.threads import race
@@ -19,7 +19,7 @@ def test_two_workers_collecting_the_same_loan_debit_once(bind, borrower, make_lo
     loan = make_loan(borrower, term_months=2)
     last_due = loan.installments.get(number=2).due_date
 
-    outcomes = race(*[lambda: loan_collect(loan_id=loan.pk, day=last_due)] * 4)
+    outcomes = race(*[lambda: loans_collect(loan_ids=[loan.pk], day=last_due)] * 4)
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert DebitAttempt.objects.filter(status="succeeded").count() == 2

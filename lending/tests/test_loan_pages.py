@@ -10,7 +10,7 @@ from accounts.tests.factories import BorrowerFactory, StaffFactory
 from audit.models import AuditEvent
 from cards.tests import sandbox_cards
 from lending.models import DebitAttempt, Loan
-from lending.services import loan_collect
+from lending.services import loans_collect
 from lending.tests.conftest import FIRST_DUE
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_the_loan_list_shows_outstanding_next_due_and_the_repayment_card(sign_in
 def test_the_loan_page_shows_the_schedule_and_every_attempt(sign_in, bind, borrower, make_loan):
     bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
     loan = make_loan(borrower)
-    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert page.count('class="installment-') == 3
     assert "**** 9995" in page and "not enough money on the card" in page
@@ -57,11 +57,11 @@ def test_the_loan_page_runs_the_same_queries_for_one_attempt_and_for_many(sign_i
     bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
     loan = make_loan(borrower)
     client = sign_in(borrower)
-    loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     with CaptureQueriesContext(connection) as one:
         client.get(f"/loans/{loan.pk}/")
     for days in (1, 3, 6):
-        loan_collect(loan_id=loan.pk, day=FIRST_DUE + timedelta(days=days))
+        loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=days))
     assert DebitAttempt.objects.count() == 4
     with CaptureQueriesContext(connection) as four:
         client.get(f"/loans/{loan.pk}/")
@@ -129,7 +129,7 @@ def test_failed_debits_are_listed_with_filters_and_an_officer_retries_one(
 ):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    [failed] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [failed] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     client = admin_login(StaffFactory(role="officer"))
     listing = "/admin/lending/debitattempt/"
     page = client.get(listing, {"status": "failed", "failure_code": "mandate_revoked"}).content.decode()
@@ -152,7 +152,7 @@ def test_failed_debits_are_listed_with_filters_and_an_officer_retries_one(
 def test_an_auditor_sees_failed_debits_but_cannot_retry(admin_login, bind, borrower, make_loan):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    [failed] = loan_collect(loan_id=loan.pk, day=FIRST_DUE)
+    [failed] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     client = admin_login(StaffFactory(role="auditor"))
     listing = "/admin/lending/debitattempt/"
     assert 'value="retry"' not in client.get(listing).content.decode()

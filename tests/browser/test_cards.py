@@ -106,7 +106,7 @@ def test_bind_choose_repayment_swap_and_unbind(page, dev_site):
 def test_a_collected_installment_shows_on_the_loan_page_on_a_phone(page, dev_site):
     from datetime import date
 
-    from lending.services import loan_collect
+    from lending.services import loans_collect
 
     borrower = BorrowerFactory(phone="+8613800138000")
     identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
@@ -121,7 +121,7 @@ def test_a_collected_installment_shows_on_the_loan_page_on_a_phone(page, dev_sit
         term_months=24,
         first_due=date(2026, 12, 15),
     )
-    loan_collect(loan_id=loan.pk, day=date(2026, 12, 15))
+    loans_collect(loan_ids=[loan.pk], day=date(2026, 12, 15))
 
     page.goto("/loans/")
     page.get_by_role("link", name=f"车贷 #{loan.pk}").click()

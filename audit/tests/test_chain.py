@@ -1,0 +1,157 @@
+"""The sealed chain on PostgreSQL: tampering as a superuser would (trigger off) is found and located."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from audit.actions import Action
+from audit.chain import event_digest
+from audit.models import AuditBlock, AuditEvent
+from audit.services import audit_events_seal, record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _seal_at_once(settings):
+    settings.AUDIT_SEAL_DELAY_SECONDS = 0
+    settings.AUDIT_SEAL_BLOCK_EVENTS = 4
+
+
+def write_events(count: int) -> list[AuditEvent]:
+    with transaction.atomic():
+        return [record(action=Action.LOGOUT, actor=None, data={"n": n, "名": "张*"}) for n in range(count)]
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    return out.getvalue()
+
+
+def broken() -> str:
+    with pytest.raises(CommandError) as failure:
+        verify()
+    assert failure.value.returncode == 1
+    return str(failure.value)
+
+
+def as_superuser(sql: str, params=()) -> None:
+    """Tamper with the table the way a database superuser could: with the append-only trigger off."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before ALTER
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+
+
+@pytest.fixture
+def sealed():
+    events = write_events(10)
+    assert audit_events_seal() == 10
+    return events
+
+
+def test_sealing_chains_blocks_and_verification_passes(sealed):
+    blocks = list(AuditBlock.objects.order_by("number"))
+    assert [b.event_count for b in blocks] == [4, 4, 2]
+    assert [bytes(b.previous_hash) for b in blocks[1:]] == [bytes(b.hash) for b in blocks[:-1]]
+    write_events(1)  # recorded after the seal: reported, not a break
+    assert verify() == f"OK: 3 blocks, 10 events sealed, 1 not sealed yet; head {blocks[-1].hash_hex}\n"
+    assert audit_events_seal() == 1
+    assert audit_events_seal() == 0
+
+
+def test_events_younger_than_the_delay_wait_for_the_next_run(settings):
+    settings.AUDIT_SEAL_DELAY_SECONDS = 3600
+    write_events(2)
+    assert audit_events_seal() == 0 and not AuditBlock.objects.exists()
+
+
+def test_the_event_encoding_is_fixed():
+    """A known event gives a known digest: the encoding documented in audit/chain.py must not drift."""
+    from datetime import UTC, datetime
+
+    row = {
+        "occurred_at": datetime(2026, 11, 22, 8, 0, 0, 123456, tzinfo=UTC),
+        "actor_id": None,
+        "actor_kind": "system",
+        "actor_label": "autodebit",
+        "action": "debit.succeeded",
+        "subject_type": "lending.debitattempt",
+        "subject_id": "7",
+        "ip": None,
+        "user_agent": "",
+        "request_id": "abc",
+        "data": {"b": 1, "a": "张*"},
+    }
+    assert event_digest(row).hex() == "4b14f3624eb44c2d8fe2159acbc200fe77e5681efe91ee2a0840b015473b7480"
+
+
+def test_a_changed_field_is_found_in_its_block(sealed):
+    target = sealed[5]
+    as_superuser("UPDATE audit_auditevent SET actor_label = 'someone else' WHERE id = %s", [target.pk])
+    assert broken() == f"BROKEN at block 2, event {target.pk}: changed (after 1 good blocks)"
+
+
+def test_a_removed_row_is_found(sealed):
+    target = sealed[8]
+    as_superuser("DELETE FROM audit_auditevent WHERE id = %s", [target.pk])
+    assert f"block 3, event {target.pk}: missing" in broken()
+
+
+def test_an_inserted_row_is_found(sealed):
+    with transaction.atomic():
+        template = AuditEvent.objects.get(pk=sealed[6].pk)
+    as_superuser("DELETE FROM audit_auditevent WHERE id = %s", [template.pk])
+    with connection.cursor() as cursor:  # a forged row, one id beyond the last sealed one of block 2
+        cursor.execute(
+            "INSERT INTO audit_auditevent (id, occurred_at, actor_kind, actor_label, action, subject_type,"
+            " subject_id, user_agent, request_id, data)"
+            " VALUES (%s, now(), 'system', 'forger', 'login.logout', '', '', '', '', '{}')",
+            [template.pk],
+        )
+    assert f"block 2, event {template.pk}: changed" in broken()
+
+
+def test_a_row_in_a_gap_of_the_ids_reads_as_inserted():
+    write_events(3)
+    try:
+        with transaction.atomic():
+            gap = write_events(1)[0].pk
+            raise RuntimeError("rolled back: its id stays unused")
+    except RuntimeError:
+        pass
+    write_events(3)
+    audit_events_seal()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (id, occurred_at, actor_kind, actor_label, action, subject_type,"
+            " subject_id, user_agent, request_id, data)"
+            " VALUES (%s, now(), 'system', 'forger', 'login.logout', '', '', '', '', '{}')",
+            [gap],
+        )
+    block = AuditBlock.objects.get(first_event_id__lte=gap, last_event_id__gte=gap)
+    assert f"block {block.number}, event {gap}: inserted" in broken()
+
+
+def test_two_swapped_rows_read_as_reordered(sealed):
+    a, b = sealed[0], sealed[1]
+    as_superuser(
+        "UPDATE audit_auditevent AS t SET data = s.data, occurred_at = s.occurred_at,"
+        " request_id = s.request_id FROM audit_auditevent AS s"
+        " WHERE (t.id, s.id) IN ((%s, %s), (%s, %s))",
+        [a.pk, b.pk, b.pk, a.pk],
+    )
+    assert broken() == (
+        f"BROKEN at block 1, event {a.pk}: reordered: it holds what was sealed as event {b.pk} (after 0 good blocks)"
+    )
+
+
+def test_a_changed_block_hash_breaks_the_link_to_the_next_block(sealed):
+    block = AuditBlock.objects.get(number=2)
+    block.hash = bytes(32)
+    block.save()
+    assert "block 2: block changed" in broken()
