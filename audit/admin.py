@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditEvent
+from audit.models import AuditBlock, AuditEvent
 from lending.admin_tools import ReadOnlyAdminMixin, TextInputFilter
 
 
@@ -50,3 +50,26 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 from audit import admin_reviews  # noqa: E402, F401 - registers the review queue and risk alerts
+
+
+@admin.register(AuditBlock)
+class AuditBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The sealed chain, newest block first; ``verify_audit_chain`` recomputes it."""
+
+    list_display = ("number", "first_event_id", "last_event_id", "event_count", "sealed_at", "hash_hex")
+    fields = (
+        "number",
+        "first_event_id",
+        "last_event_id",
+        "event_count",
+        "first_event_at",
+        "last_event_at",
+        "sealed_at",
+        "hash_hex",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("SHA-256"))
+    def hash_hex(self, block):
+        return block.hash_hex

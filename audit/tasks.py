@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -7,11 +9,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from audit import reviews, selectors
+from audit.checkpoint import checkpoint_write
 from audit.context import system_job
 from audit.models import NotificationSent, ReviewCase
 from audit.services import audit_events_seal, review_cases_escalate, review_cases_expire, risk_scan
 from lending.celery import RETRYING
 from lending.db import advisory_xact_lock
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(**RETRYING)
@@ -63,3 +68,14 @@ def scan_risk() -> int:
 def seal_audit_events() -> int:
     """Beat, every minute: seal the audit events old enough into hash-chained blocks."""
     return audit_events_seal()
+
+
+@shared_task
+def write_audit_checkpoint() -> str:
+    """Beat, daily: a signed checkpoint of the chain head (nothing without AUDIT_SIGNING_KEY)."""
+    if not settings.AUDIT_SIGNING_KEY:
+        logger.error("audit checkpoint not written: AUDIT_SIGNING_KEY is not set")
+        return ""
+    audit_events_seal()
+    path = checkpoint_write()
+    return str(path or "")

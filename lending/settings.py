@@ -42,6 +42,12 @@ NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded
 LOG_LEVEL                    Root log level (INFO).
 SITE_URL                     How staff reach this site, for links in emails (http://127.0.0.1:8000).
 OUTBOX_RELAY_SECONDS         How often beat republishes outbox messages left pending (30).
+AUDIT_SIGNING_KEY            Ed25519 private key (32 random bytes, urlsafe base64) that signs the
+                             daily audit-chain checkpoints; unset in production: no checkpoints
+                             (development key). Generate one with ``python -c "import base64,
+                             os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"``.
+AUDIT_CHECKPOINT_DIR         Where checkpoints are written: a volume the database host cannot
+                             write, copied off-site (var/audit-checkpoints).
 ===========================  ==============================================================
 """
 
@@ -62,6 +68,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 DEV_SECRET_KEY = "dev-insecure-secret-key-for-local-use-only-never-in-production-0123456789"  # noqa: S105
 DEV_FIELD_ENCRYPTION_KEY = "bPX0s4WAu-U4WUiCJKYyBn6ELldHFcrAT6_h8oTdILc="
 DEV_PII_HMAC_KEY = "dev-insecure-pii-hmac-key-for-local-use-only"
+DEV_AUDIT_SIGNING_KEY = "ZGV2LWluc2VjdXJlLWF1ZGl0LXNpZ25pbmcta2V5ISE="  # 32 bytes, Ed25519 seed
 
 
 def _production_secret(name, dev_value, min_length):
@@ -280,6 +287,11 @@ RISK_FREEZE_ON_HIGH_ALERT = False  # a high-severity alert freezes the borrower'
 AUDIT_SEAL_SECONDS = 60  # how often beat seals new events into a block
 AUDIT_SEAL_DELAY_SECONDS = 60  # events younger than this wait for the next run (open transactions)
 AUDIT_SEAL_BLOCK_EVENTS = 10_000  # events per block at most
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY if DEBUG else "")
+if not DEBUG and AUDIT_SIGNING_KEY == DEV_AUDIT_SIGNING_KEY:
+    raise ImproperlyConfigured("AUDIT_SIGNING_KEY is the development key; set a real one.")
+AUDIT_CHECKPOINT_DIR = env.path("AUDIT_CHECKPOINT_DIR", default=BASE_DIR / "var" / "audit-checkpoints")
+AUDIT_CHECKPOINT_AT = (0, 5)  # hour and minute of the daily signed checkpoint
 
 # Rules for auto-debit (collection runs in TIME_ZONE).
 AUTODEBIT_AT = (8, 0)  # hour and minute of the daily collection run
@@ -296,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
     "review-expire": {"task": "audit.tasks.expire_stale_cases", "schedule": 60 * 60},
     "risk-scan": {"task": "audit.tasks.scan_risk", "schedule": RISK_SCAN_MINUTES * 60},
     "audit-seal": {"task": "audit.tasks.seal_audit_events", "schedule": AUDIT_SEAL_SECONDS},
+    "audit-checkpoint": {
+        "task": "audit.tasks.write_audit_checkpoint",
+        "schedule": crontab(hour=AUDIT_CHECKPOINT_AT[0], minute=AUDIT_CHECKPOINT_AT[1]),
+    },
     "autodebit": {
         "task": "lending.tasks.collect_due_installments",
         "schedule": crontab(hour=AUTODEBIT_AT[0], minute=AUTODEBIT_AT[1]),

@@ -38,13 +38,17 @@ def broken() -> str:
     return str(failure.value)
 
 
-def as_superuser(sql: str, params=()) -> None:
-    """Tamper with the table the way a database superuser could: with the append-only trigger off."""
+def as_superuser(sql: str, params=(), table="audit_auditevent", trigger="audit_event_append_only") -> None:
+    """Tamper with a table the way a database superuser could: with the append-only trigger off."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before ALTER
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
+
+def on_blocks(sql: str, params=()) -> None:
+    as_superuser(sql, params, table="audit_auditblock", trigger="audit_block_append_only")
 
 
 @pytest.fixture
@@ -150,8 +154,50 @@ def test_two_swapped_rows_read_as_reordered(sealed):
     )
 
 
-def test_a_changed_block_hash_breaks_the_link_to_the_next_block(sealed):
-    block = AuditBlock.objects.get(number=2)
-    block.hash = bytes(32)
-    block.save()
+def test_a_changed_block_hash_is_found(sealed):
+    on_blocks("UPDATE audit_auditblock SET hash = %s WHERE number = 2", [bytes(32)])
     assert "block 2: block changed" in broken()
+
+
+def test_blocks_cannot_be_changed_or_removed():
+    from django.db import DatabaseError
+
+    write_events(1)
+    audit_events_seal()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditBlock.objects.all().delete()
+
+
+def test_a_consistently_rewritten_chain_passes_alone_but_not_against_a_checkpoint(sealed, tmp_path):
+    path = call_command_out("audit_checkpoint", "--dir", str(tmp_path)).split("checkpoint ")[1].strip()
+    assert "OK" in verify_with(path)
+
+    # A superuser changes an event, drops the blocks and seals everything again: self-consistent.
+    as_superuser("UPDATE audit_auditevent SET actor_label = 'someone else' WHERE id = %s", [sealed[1].pk])
+    on_blocks("DELETE FROM audit_auditblock")
+    audit_events_seal()
+    assert verify().startswith("OK")
+    with pytest.raises(CommandError, match="does not have the hash the checkpoint signed"):
+        verify_with(path)
+
+
+def test_a_changed_checkpoint_file_is_refused(sealed, tmp_path):
+    import json
+    from pathlib import Path
+
+    path = Path(call_command_out("audit_checkpoint", "--dir", str(tmp_path)).split("checkpoint ")[1].strip())
+    body = json.loads(path.read_text())
+    body["payload"]["hash"] = "00" * 32
+    path.write_text(json.dumps(body))
+    with pytest.raises(CommandError, match="signature is not valid"):
+        verify_with(str(path))
+
+
+def call_command_out(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def verify_with(checkpoint: str) -> str:
+    return call_command_out("verify_audit_chain", "--checkpoint", checkpoint)

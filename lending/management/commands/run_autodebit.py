@@ -2,6 +2,7 @@
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -36,12 +37,11 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("--date must look like 2026-12-01") from None
         due = due_installments(day)
-        totals = due.aggregate(amount=Sum(F("principal_due") + F("interest_due") - F("paid_amount")))
+        owed = due.aggregate(amount=Sum(F("principal_due") + F("interest_due") - F("paid_amount")))["amount"]
+        amount = Decimal(owed or 0).quantize(Decimal("0.01"))
         loans = loans_to_collect(day)
         loan_count = loans.count()
-        self.stdout.write(
-            f"{day}: {due.count()} installments of {loan_count} loans due, ¥{totals['amount'] or 0} in all."
-        )
+        self.stdout.write(f"{day}: {due.count()} installments of {loan_count} loans due, ¥{amount} in all.")
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was debited.")
             return
