@@ -1,0 +1,77 @@
+"""Every portal URL that takes an object id answers 404 to another borrower, for GET and POST.
+
+The URLs come from the project's URL patterns, so a new view with an id is covered without anyone
+remembering to add it here; it only needs a way to make the first borrower's object (OWNED).
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver
+
+from accounts.models import PhoneChange
+from accounts.services import phone_change_start
+from accounts.tests.factories import BorrowerFactory
+from audit.models import AuditEvent
+from cards.models import Card, CardBindRequest
+from cards.services import card_bind_start
+from cards.tests import sandbox_cards
+from lending.models import Loan
+
+pytestmark = pytest.mark.django_db
+
+
+def portal_patterns(patterns=None, prefix=""):
+    """(route, parameter names) of every non-admin URL pattern with a parameter."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if not route.startswith("admin"):
+                yield from portal_patterns(pattern.url_patterns, route)
+        elif pattern.pattern.converters:
+            yield route, list(pattern.pattern.converters)
+
+
+@pytest.fixture
+def owned(bind, borrower, make_loan, deliver):
+    """One object of each kind a portal URL takes, all the first borrower's."""
+    card = bind(borrower)
+    make_loan(borrower)
+    with deliver():
+        request = card_bind_start(
+            actor=borrower, card_number=sandbox_cards.OTHER_GOOD_DEBIT, reserved_phone="+8613800138000"
+        )
+        change = phone_change_start(actor=borrower)
+    return {
+        "card_id": card.pk,
+        "loan_id": Loan.objects.get().pk,
+        "request_id": request.pk,
+        "change_id": change.pk,
+    }
+
+
+def snapshot():
+    return (
+        list(Card.objects.values_list("pk", "status", "is_repayment").order_by("pk")),
+        list(CardBindRequest.objects.values_list("pk", "status").order_by("pk")),
+        list(PhoneChange.objects.values_list("pk", "status").order_by("pk")),
+        list(Loan.objects.values_list("pk", "status")),
+    )
+
+
+def test_another_borrower_gets_404_for_every_object_url(owned, sign_in):
+    routes = list(portal_patterns())
+    assert len(routes) >= 11  # phone change, bind request, card, loan views
+    client = sign_in(BorrowerFactory(phone="+8613900139000"))
+    before, events_before = snapshot(), AuditEvent.objects.count()
+    for route, parameters in routes:
+        unknown = set(parameters) - set(owned)
+        assert not unknown, f"{route}: add a fixture object for {unknown} to `owned`"
+        url = "/" + route
+        for name in parameters:
+            url = url.replace(f"<int:{name}>", str(owned[name]))
+        get = client.get(url)
+        post = client.post(url, {"code": "123456", "new_phone": "13700137000", "new_card": owned["card_id"]})
+        assert get.status_code in (404, 405), (url, get.status_code)
+        assert post.status_code in (404, 405), (url, post.status_code)
+        assert (get.status_code, post.status_code) != (405, 405), url
+    assert snapshot() == before
+    assert AuditEvent.objects.count() == events_before
