@@ -1,0 +1,38 @@
+"""Every state-changing portal request needs the CSRF token; no page can be framed."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from accounts.tests.factories import BorrowerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def portal_routes(patterns=None, prefix=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if not route.startswith("admin"):
+                yield from portal_routes(pattern.url_patterns, route)
+        else:
+            yield "/" + re.sub(r"<int:\w+>", "1", route)
+
+
+def test_a_post_without_the_csrf_token_is_refused_everywhere(sign_in):
+    borrower = BorrowerFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(borrower, backend="django.contrib.auth.backends.ModelBackend")
+    checked = 0
+    for route in portal_routes():
+        response = client.post(route, {"code": "123456"})
+        assert response.status_code in (403, 405), (route, response.status_code)
+        checked += response.status_code == 403
+    assert checked >= 15
+
+
+def test_pages_cannot_be_framed(client):
+    for url in ("/", "/accounts/login/", "/admin/login/"):
+        assert client.get(url)["X-Frame-Options"] == "DENY"
