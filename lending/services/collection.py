@@ -136,11 +136,12 @@ def bank_outcomes(opened: list[Opened]) -> dict[int, DebitResult | None]:
         if not o.attempt.mandate_id
     }
     to_debit = [o.attempt for o in opened if o.ask_bank]
-    debited = (
-        gateway.debit_many([DebitRequest(a.mandate.token, a.amount, a.idempotency_key) for a in to_debit])
-        if to_debit
-        else {}
-    )
+    try:
+        debited = gateway.debit_many(
+            [DebitRequest(a.mandate.token, a.amount, a.idempotency_key) for a in to_debit]
+        )
+    except GatewayUnavailable:  # the whole exchange timed out: each key is queried below
+        debited = {}
     for attempt in to_debit:
         outcomes[attempt.pk] = debited.get(attempt.idempotency_key)
     for o in opened:
