@@ -35,9 +35,15 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
-    """A phone-sized Chinese-language page; ``page.base_url`` is the live server."""
+    """A phone-sized Chinese-language page; ``page.base_url`` is the live server. Fails the test if the
+    Content-Security-Policy refused anything on the way."""
     context = browser.new_context(locale="zh-CN", viewport=PHONE, base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    refused = []  # the Content-Security-Policy must never block anything the pages use
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and refused.append(message.text)
+    )
     yield page
     context.close()
+    assert not refused, refused

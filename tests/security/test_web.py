@@ -33,6 +33,14 @@ def test_a_post_without_the_csrf_token_is_refused_everywhere(sign_in):
     assert checked >= 15
 
 
-def test_pages_cannot_be_framed(client):
-    for url in ("/", "/accounts/login/", "/admin/login/"):
-        assert client.get(url)["X-Frame-Options"] == "DENY"
+def test_pages_cannot_be_framed_and_carry_a_content_security_policy(client):
+    for url in ("/", "/accounts/login/", "/accounts/register/", "/admin/login/", "/no-such-page/"):
+        response = client.get(url)
+        assert response["X-Frame-Options"] == "DENY"
+        policy = response["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, url
+        assert "script-src" not in policy  # scripts: 'self' only, from default-src
+        if url.startswith("/admin/"):
+            assert "style-src 'self' 'unsafe-inline'" in policy  # the admin's own scripts set styles
+        else:
+            assert "unsafe-inline" not in policy, url
