@@ -40,6 +40,7 @@ from lending.models import DebitAttempt, Installment, Loan
 
 NO_ANSWER = "no_answer"  # the bank never received the debit (timeout or a worker died): soft
 NO_REPAYMENT_CARD = "no_repayment_card"  # nothing to debit: hard
+MANDATE_REVOKED = "mandate_revoked"  # the bank ended the mandate: hard
 
 
 class RetryRefused(DomainError):
@@ -195,6 +196,7 @@ def debit_attempts_settle(*, outcomes: dict[int, DebitResult], day: date) -> lis
     bulk_update(changed, ["paid_amount", "status", "next_attempt_at", "soft_failures"])
     Installment.history.bulk_history_create(changed, update=True)
     _loan_statuses_update({i.loan for i in changed})
+    _mandates_ended_by_bank([a.mandate_id for a in settled if a.failure_code == MANDATE_REVOKED], now)
     record_many(actor=None, entries=[_audit_entry(attempt) for attempt in settled])
     for attempt in settled:
         if attempt.status == DebitAttempt.Status.FAILED:
@@ -220,6 +222,22 @@ def _installment_unpaid(installment: Installment, attempt: DebitAttempt, *, soft
         installment.next_attempt_at = None
     installment.status = Installment.Status.OVERDUE
     installment._change_reason = f"debit attempt {attempt.number} failed: {attempt.failure_code}"
+
+
+def _mandates_ended_by_bank(mandate_ids: list[int], now) -> None:
+    """The bank says a mandate is over: ours says so too, so the card page, the reminders and
+    the next run all see the card cannot be debited."""
+    from cards.models import Mandate
+
+    mandates = list(
+        Mandate.objects.select_for_update().filter(pk__in=mandate_ids, status=Mandate.Status.ACTIVE)
+    )
+    for mandate in mandates:
+        mandate.status, mandate.revoked_at, mandate.revoked_at_bank = Mandate.Status.REVOKED, now, now
+        mandate._change_reason = "revoked by the bank (a debit was refused)"
+    if mandates:
+        bulk_update(mandates, ["status", "revoked_at", "revoked_at_bank"])
+        Mandate.history.bulk_history_create(mandates, update=True)
 
 
 def _loan_statuses_update(loans: set[Loan]) -> None:

@@ -131,6 +131,9 @@ def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card
     assert installment.next_attempt_at is None and installment.status == Installment.Status.OVERDUE
     notice = Notification.objects.get(kind="debit_failed_stopped")
     assert notice.link == "/cards/"
+    mandate = Mandate.objects.get()  # ours says what the bank said
+    assert mandate.status == Mandate.Status.REVOKED and mandate.revoked_at_bank
+    assert mandate.history.first().history_change_reason == "revoked by the bank (a debit was refused)"
     assert AuditEvent.objects.get(action="debit.failed").data["failure_code"] == "mandate_revoked"
 
 
