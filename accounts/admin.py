@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
-from lending.admin_tools import ReadOnlyAdminMixin
+from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.pii import mask_name
 
 
@@ -21,7 +21,7 @@ class FrozenFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
     list_filter = ("is_staff", "is_active", FrozenFilter, "groups")
     search_fields = ("=username",)
@@ -47,7 +47,7 @@ class UserAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("user", "masked_name", "id_number_masked", "verified_at")
     fields = ("user", "masked_name", "id_number_masked", "birth_date", "verified_at")
     readonly_fields = fields

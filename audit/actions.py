@@ -82,6 +82,8 @@ class Action(models.TextChoices):
     REVIEW_CASE_ESCALATED = "review.escalated", _("Review case escalated: past its SLA")
     REVIEW_ACTION_FAILED = "review.action_failed", _("Approval could not be carried out")
 
+    PERSONAL_DATA_VIEWED = "access.viewed", _("A borrower's record opened in the back office")
+
     RISK_ALERT_OPENED = "risk.alert_opened", _("Risk alert raised")
     RISK_ALERT_ACKNOWLEDGED = "risk.alert_acknowledged", _("Risk alert acknowledged")
     RISK_ALERT_RESOLVED = "risk.alert_resolved", _("Risk alert resolved")

@@ -22,7 +22,7 @@ from audit.services import (
     risk_alert_acknowledge,
     risk_alert_resolve,
 )
-from lending.admin_tools import ReadOnlyAdminMixin, note_action
+from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin, note_action
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -68,7 +68,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(ReviewCase)
-class ReviewCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "case_number",
         "kind_label",

@@ -3,12 +3,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from cards.models import Card, CardBindRequest, Mandate
-from lending.admin_tools import ReadOnlyAdminMixin
+from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.pii import mask_name
 
 
 @admin.register(Card)
-class CardAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CardAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "user", "card_type", "status", "is_repayment", "bound_at", "unbound_at")
     list_filter = ("status", "card_type", "is_repayment", "bank_code")
     list_select_related = ("user",)

@@ -21,6 +21,22 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AccessLoggedAdminMixin:
+    """Opening one of these pages shows a borrower's personal data: each opening is audited
+    (who, which record, when), so auditors can export who looked at what."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            self.record_access(request, object_id)
+        return response
+
+    def record_access(self, request, object_id) -> None:
+        from audit.services import personal_data_view_record
+
+        personal_data_view_record(actor=request.user, model=self.model, object_id=object_id)
+
+
 class TextInputFilter(admin.SimpleListFilter):
     """A list filter with a text box instead of a list of choices (for high-cardinality fields)."""
 
