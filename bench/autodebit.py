@@ -66,14 +66,12 @@ def build(count: int) -> None:
     from accounts.models import User
     from cards.models import Card, Mandate
     from cards.sandbox_bank.models import BankAccount, BankAgreement
-    from lending.amortisation import schedule
     from lending.crypto import encrypt, fingerprint
     from lending.models import Installment, Loan
-    from lending.services.collection import collection_start
+    from lending.services.loans import scheduled_installments
 
     password = make_password(None)
     reserved = encrypt("+8613800138000")
-    rows = schedule(Decimal("3000.00"), Decimal("0.12"), 3, DUE)
     for start in range(0, count, BATCH):
         numbers = range(start, min(start + BATCH, count))
         users = User.objects.bulk_create(
@@ -123,16 +121,7 @@ def build(count: int) -> None:
             for user in users
         )
         Installment.objects.bulk_create(
-            Installment(
-                loan=loan,
-                number=row.number,
-                due_date=row.due_date,
-                principal_due=row.principal,
-                interest_due=row.interest,
-                next_attempt_at=collection_start(row.due_date),
-            )
-            for loan in loans
-            for row in rows
+            installment for loan in loans for installment in scheduled_installments(loan, DUE)
         )
         print(f"  built {numbers.stop:>7} / {count}", end="\r", flush=True)
     print()

@@ -94,6 +94,11 @@ class Card(models.Model):
         """Read through ``mandates.all()`` so a prefetched list (the card page) costs no query per card."""
         return next((m for m in self.mandates.all() if m.status == Mandate.Status.ACTIVE), None)
 
+    @property
+    def debit_mandate(self):
+        """The mandate loans are collected through: an active card's active mandate, else None."""
+        return self.active_mandate if self.status == self.Status.ACTIVE else None
+
 
 class Mandate(models.Model):
     """The borrower's debit authorisation at the bank: the token debits run on (never a password)."""

@@ -25,7 +25,7 @@ def _make_repayment(*, actor: User, card_id: int) -> Card:
     card = cards.get(card_id)
     if card is None:
         raise Card.DoesNotExist
-    if card.status != Card.Status.ACTIVE or card.active_mandate is None:
+    if card.debit_mandate is None:
         raise RepaymentRefused(
             _("Only an active card with a debit mandate can repay loans."), code="not_active"
         )

@@ -114,7 +114,7 @@ def _collectable(installment: Installment, day: date, trigger: str) -> bool:
 
 
 def _new_attempt(installment: Installment, card, last: dict, trigger: str) -> DebitAttempt:
-    mandate = card.active_mandate if card is not None and card.status == card.Status.ACTIVE else None
+    mandate = card.debit_mandate if card is not None else None
     number = (last.get(installment.pk) or 0) + 1
     return DebitAttempt(
         installment=installment,
@@ -162,18 +162,18 @@ def _query(gateway, attempt: DebitAttempt) -> DebitResult | None:
 @transaction.atomic
 def debit_attempts_settle(*, outcomes: dict[int, DebitResult], day: date) -> list[DebitAttempt]:
     """Record the bank's answers once; settling an attempt again changes nothing."""
-    attempts = {a.pk: a for a in DebitAttempt.objects.filter(pk__in=outcomes).only("pk", "installment_id")}
+    installment_ids = DebitAttempt.objects.filter(pk__in=outcomes).values_list("installment_id", flat=True)
     installments = {
         i.pk: i
         for i in Installment.objects.select_for_update(of=("self",))
         .select_related("loan__borrower")
-        .filter(pk__in={a.installment_id for a in attempts.values()})
+        .filter(pk__in=list(installment_ids))
         .order_by("pk")
     }
     locked = (
         DebitAttempt.objects.select_for_update(of=("self",))
         .select_related("card")
-        .filter(pk__in=attempts, status=DebitAttempt.Status.PENDING)
+        .filter(pk__in=outcomes, status=DebitAttempt.Status.PENDING)
         .order_by("pk")
     )
     now, settled = timezone.now(), []

@@ -44,7 +44,7 @@ def loan_create(
     if not borrower.phone:
         raise LoanRefused(_("The borrower has no bound phone."), code="no_phone")
     card = repayment_card(borrower)
-    if card is None or card.status != "active" or card.active_mandate is None:
+    if card is None or card.debit_mandate is None:
         raise LoanRefused(_("The borrower has no active repayment card."), code="no_repayment_card")
     if principal <= 0 or term_months < 1 or annual_rate < 0:
         raise LoanRefused(_("Principal, rate and term must be positive."), code="invalid_terms")
@@ -60,18 +60,9 @@ def loan_create(
     loan._change_reason = "disbursed"
     loan.save()
     first_due = first_due or add_months(timezone.localdate(now), 1)
-    installments = [
-        Installment(
-            loan=loan,
-            number=row.number,
-            due_date=row.due_date,
-            principal_due=row.principal,
-            interest_due=row.interest,
-            next_attempt_at=collection_start(row.due_date),
-        )
-        for row in schedule(principal, annual_rate, term_months, first_due)
-    ]
-    bulk_create_with_history(installments, Installment, default_change_reason="scheduled")
+    bulk_create_with_history(
+        scheduled_installments(loan, first_due), Installment, default_change_reason="scheduled"
+    )
     record(
         action=Action.LOAN_CREATED,
         actor=actor,
@@ -84,3 +75,18 @@ def loan_create(
         },
     )
     return loan
+
+
+def scheduled_installments(loan: Loan, first_due: date) -> list[Installment]:
+    """The loan's equal-installment schedule as unsaved rows, each collectable from its due date."""
+    return [
+        Installment(
+            loan=loan,
+            number=row.number,
+            due_date=row.due_date,
+            principal_due=row.principal,
+            interest_due=row.interest,
+            next_attempt_at=collection_start(row.due_date),
+        )
+        for row in schedule(loan.principal, loan.annual_rate, loan.term_months, first_due)
+    ]
