@@ -5,6 +5,8 @@ import re
 import socket
 import subprocess
 import time
+from datetime import date
+from decimal import Decimal
 
 import pytest
 import redis
@@ -207,3 +209,25 @@ def admin_login(client):
         return client
 
     return login
+
+
+FIRST_DUE = date(2026, 12, 15)
+
+
+@pytest.fixture
+def make_loan():
+    """Disburse a 3-month loan of 3,000 (first due FIRST_DUE) to a borrower with a repayment card."""
+    from lending.services import loan_create
+
+    def disburse(user, *, principal="3000.00", term_months=3, first_due=FIRST_DUE, product="phone"):
+        return loan_create(
+            actor=None,
+            borrower=user,
+            product=product,
+            principal=Decimal(principal),
+            annual_rate=Decimal("0.12"),
+            term_months=term_months,
+            first_due=first_due,
+        )
+
+    return disburse

@@ -26,9 +26,7 @@ def write_events(count: int) -> list[AuditEvent]:
 
 
 def verify() -> str:
-    out = StringIO()
-    call_command("verify_audit_chain", stdout=out)
-    return out.getvalue()
+    return call_command_out("verify_audit_chain")
 
 
 def broken() -> str:

@@ -1,7 +1,5 @@
 """Races on PostgreSQL, with threads: double submits, two tabs, a swap against an unbind."""
 
-from decimal import Decimal
-
 import pytest
 
 from accounts.policies import current_policy
@@ -12,7 +10,6 @@ from cards.services import card_bind_confirm, card_bind_start, card_swap, card_u
 from cards.tests import sandbox_cards
 from cards.tests.conftest import RESERVED, bank_code
 from lending.errors import DomainError
-from lending.services import loan_create
 from lending.tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,17 +52,12 @@ def test_the_same_card_bound_from_two_tabs_gives_one_active_card(deliver, sms_ou
     assert BankAgreement.objects.filter(status="active").count() == 1
 
 
-def test_a_swap_racing_an_unbind_always_leaves_the_loan_a_repayment_card(bind, action_code, borrower):
+def test_a_swap_racing_an_unbind_always_leaves_the_loan_a_repayment_card(
+    bind, action_code, borrower, make_loan
+):
     old = bind(borrower)
     new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
-    loan_create(
-        actor=None,
-        borrower=borrower,
-        product="car",
-        principal=Decimal("5000"),
-        annual_rate=Decimal("0.1"),
-        term_months=6,
-    )
+    make_loan(borrower, principal="5000.00", term_months=6)
     swap_code = action_code(borrower, "card_swap", f"{old.pk}:{new.pk}")
     unbind_code = action_code(borrower, "card_unbind", new.pk)
 

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import transaction
@@ -23,20 +22,8 @@ from cards.services import (
 from cards.services.repayment import RepaymentRefused
 from cards.tasks import revoke_mandate
 from cards.tests import sandbox_cards
-from lending.services import loan_create
 
 pytestmark = pytest.mark.django_db
-
-
-def loan_for(user):
-    return loan_create(
-        actor=None,
-        borrower=user,
-        product="phone",
-        principal=Decimal("6000"),
-        annual_rate=Decimal("0.12"),
-        term_months=6,
-    )
 
 
 def test_unbinding_revokes_the_mandate_at_the_bank_and_tells_the_borrower(
@@ -66,19 +53,19 @@ def test_a_code_for_another_card_does_not_unbind(bind, action_code, borrower):
     assert Card.objects.get(pk=first.pk).status == "active"
 
 
-def test_the_repayment_card_of_a_loan_cannot_be_unbound(bind, action_code, borrower):
+def test_the_repayment_card_of_a_loan_cannot_be_unbound(bind, action_code, borrower, make_loan):
     card = bind(borrower)
-    loan_for(borrower)
+    make_loan(borrower, principal="6000.00", term_months=6)
     with pytest.raises(UnbindRefused, match="repays a loan") as refused:
         card_unbind(actor=borrower, card=card, code="123456")
     assert refused.value.code == "repayment_card_in_use"
     assert AuditEvent.objects.get(action="card.unbind_refused").data["why"] == "repayment_card_in_use"
 
 
-def test_swap_moves_repayments_then_unbinds_the_old_card(bind, action_code, deliver, borrower):
+def test_swap_moves_repayments_then_unbinds_the_old_card(bind, action_code, deliver, borrower, make_loan):
     old = bind(borrower)
     new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
-    loan_for(borrower)
+    make_loan(borrower, principal="6000.00", term_months=6)
     code = action_code(borrower, "card_swap", f"{old.pk}:{new.pk}")
     with deliver():
         card_swap(actor=borrower, old=old, new=new, code=code)
@@ -108,9 +95,9 @@ def test_choosing_the_repayment_card(bind, action_code, borrower):
     assert event.data == {"card": "**** 1234", "previous": "**** 1234"}
 
 
-def test_unbind_all_is_refused_while_a_loan_is_repaid(bind, action_code, borrower):
+def test_unbind_all_is_refused_while_a_loan_is_repaid(bind, action_code, borrower, make_loan):
     bind(borrower)
-    loan_for(borrower)
+    make_loan(borrower, principal="6000.00", term_months=6)
     with pytest.raises(UnbindRefused, match="loan being repaid"):
         cards_unbind_all(actor=borrower, code="123456")
 
@@ -196,10 +183,12 @@ def test_takeover_pattern_routes_the_unbind_of_an_older_card_to_review(bind, act
     assert "phone_change_bind_unbind" in [r["code"] for r in ReviewCase.objects.get().reasons]
 
 
-def test_a_large_outstanding_balance_routes_an_unbind_to_review(bind, action_code, borrower, settings):
+def test_a_large_outstanding_balance_routes_an_unbind_to_review(
+    bind, action_code, borrower, settings, make_loan
+):
     repaying = bind(borrower)
     other = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
-    loan_for(borrower)  # owes a little over 6,000
+    make_loan(borrower, principal="6000.00", term_months=6)  # owes a little over 6,000
     settings.RISK_OUTSTANDING_BALANCE = 5_000
     card = card_unbind(actor=borrower, card=other, code=action_code(borrower, "card_unbind", other.pk))
     assert card.status == "pending_review" and repaying.pk != other.pk

@@ -138,21 +138,10 @@ def test_unbind_through_the_pages(sign_in, bind, deliver, last_code, borrower):
     assert Card.objects.get(pk=card.pk).status == "unbound"
 
 
-def test_the_unbind_page_offers_a_swap_for_the_repayment_card_of_a_loan(sign_in, bind, borrower):
-    from decimal import Decimal
-
-    from lending.services import loan_create
-
+def test_the_unbind_page_offers_a_swap_for_the_repayment_card_of_a_loan(sign_in, bind, borrower, make_loan):
     card = bind(borrower)
     bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
-    loan_create(
-        actor=None,
-        borrower=borrower,
-        product="car",
-        principal=Decimal("1000"),
-        annual_rate=Decimal("0.1"),
-        term_months=3,
-    )
+    make_loan(borrower, principal="1000.00")
     page = sign_in(borrower).get(f"/cards/{card.pk}/unbind/", HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["must_swap"] and page.context["form"] is None
     assert "Swap and unbind" in page.content.decode()

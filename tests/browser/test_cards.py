@@ -1,7 +1,6 @@
 """A borrower binds cards with the bank's code read at /dev/sms/, picks the repayment card, swaps it, unbinds."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,6 @@ from accounts.services import identity_verify
 from accounts.tests.factories import BorrowerFactory
 from cards.models import Card
 from cards.tests import sandbox_cards
-from lending.services import loan_create
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +58,7 @@ def send_and_enter_code(page, send_button: str, confirm_button: str):
     page.get_by_role("button", name=confirm_button).click()
 
 
-def test_bind_choose_repayment_swap_and_unbind(page, dev_site):
+def test_bind_choose_repayment_swap_and_unbind(page, dev_site, make_loan):
     borrower = BorrowerFactory(phone="+8613800138000")
     identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
     sign_in(page)
@@ -76,14 +74,7 @@ def test_bind_choose_repayment_swap_and_unbind(page, dev_site):
     second.refresh_from_db()
     assert second.is_repayment
 
-    loan_create(
-        actor=None,
-        borrower=borrower,
-        product="phone",
-        principal=Decimal("3000"),
-        annual_rate=Decimal("0.1"),
-        term_months=3,
-    )
+    make_loan(borrower)
     page.goto(f"/cards/{second.pk}/unbind/")
     page.get_by_role("button", name="发送验证码").click()
     code = newest_code(page)
@@ -103,25 +94,16 @@ def test_bind_choose_repayment_swap_and_unbind(page, dev_site):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_a_collected_installment_shows_on_the_loan_page_on_a_phone(page, dev_site):
-    from datetime import date
-
+def test_a_collected_installment_shows_on_the_loan_page_on_a_phone(page, dev_site, make_loan):
+    from conftest import FIRST_DUE
     from lending.services import loans_collect
 
     borrower = BorrowerFactory(phone="+8613800138000")
     identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
     sign_in(page)
     bind_card(page, sandbox_cards.GOOD_DEBIT)
-    loan = loan_create(
-        actor=None,
-        borrower=borrower,
-        product="car",
-        principal=Decimal("80000"),
-        annual_rate=Decimal("0.0888"),
-        term_months=24,
-        first_due=date(2026, 12, 15),
-    )
-    loans_collect(loan_ids=[loan.pk], day=date(2026, 12, 15))
+    loan = make_loan(borrower, product="car", principal="80000.00", term_months=24)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
     page.goto("/loans/")
     page.get_by_role("link", name=f"车贷 #{loan.pk}").click()
