@@ -5,6 +5,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from audit.services.events import UnmaskedDataError
 from lending.errors import DomainError
 
 
@@ -59,7 +60,8 @@ class TextInputFilter(admin.SimpleListFilter):
 def note_action(modeladmin, request, queryset, *, title, apply):
     """An admin action that asks for a note first, then calls ``apply(obj, note)`` (a service) on each.
 
-    The service's DomainError is shown to the staff member; nothing else changes.
+    The service's DomainError, or a note the audit trail refuses, is shown to the staff member;
+    nothing else changes.
     """
     note = request.POST.get("note", "").strip()
     if "apply" not in request.POST or not note:
@@ -78,6 +80,9 @@ def note_action(modeladmin, request, queryset, *, title, apply):
             apply(obj, note)
         except DomainError as exc:
             modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+        except UnmaskedDataError:  # the note goes into the audit trail, which refuses full numbers
+            text = _("Write the note without a full phone, ID or card number.")
+            modeladmin.message_user(request, f"{obj}: {text}", messages.ERROR)
         else:
             modeladmin.message_user(request, _("%(object)s: done.") % {"object": obj}, messages.SUCCESS)
     return None

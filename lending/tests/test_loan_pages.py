@@ -159,3 +159,25 @@ def test_an_auditor_sees_failed_debits_but_cannot_retry(admin_login, bind, borro
     assert 'value="retry"' not in client.get(listing).content.decode()
     client.post(listing, {"action": "retry", "_selected_action": [failed.pk], "apply": "1", "note": "x"})
     assert DebitAttempt.objects.count() == 1
+
+
+def test_a_retry_note_with_a_full_phone_number_is_refused_with_a_message(
+    admin_login, bind, borrower, make_loan
+):
+    bind(borrower, sandbox_cards.HARD_FAIL)
+    loan = make_loan(borrower)
+    [failed] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    client = admin_login(StaffFactory(role="officer"))
+    selection = {"action": "retry", "_selected_action": [failed.pk], "apply": "1"}
+    response = client.post(
+        "/admin/lending/debitattempt/",
+        {**selection, "note": "called 13800138000"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "without a full phone, ID or card number" in response.content.decode()
+    assert (
+        DebitAttempt.objects.count() == 1
+        and not AuditEvent.objects.filter(action="debit.retry_requested").exists()
+    )
