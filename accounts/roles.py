@@ -2,7 +2,8 @@
 
 After every ``migrate`` the three groups are brought to exactly these permissions, so a
 new model's permissions are granted here and nowhere else, and hand edits in the admin do
-not drift. Auditors only ever get ``view_`` permissions.
+not drift. Auditors only ever get ``view_`` permissions, and may export what they can view.
+Unmasked exports and downloading another's export are granted to a person, never to a role.
 """
 
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ _REVIEW_RECORDS = (
     "audit.view_historicalreviewcase",
     "audit.view_reviewdecision",
     "audit.view_riskalert",
+    "audit.view_auditexport",
+    "audit.add_auditexport",
 )
 
 ROLES = {

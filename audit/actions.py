@@ -84,6 +84,12 @@ class Action(models.TextChoices):
 
     PERSONAL_DATA_VIEWED = "access.viewed", _("A borrower's record opened in the back office")
 
+    EXPORT_STREAMED = "export.streamed", _("Audit export downloaded directly")
+    EXPORT_REQUESTED = "export.requested", _("Audit export job requested")
+    EXPORT_COMPLETED = "export.completed", _("Audit export job finished")
+    EXPORT_FAILED = "export.failed", _("Audit export job failed")
+    EXPORT_DOWNLOADED = "export.downloaded", _("Audit export job downloaded")
+
     RISK_ALERT_OPENED = "risk.alert_opened", _("Risk alert raised")
     RISK_ALERT_ACKNOWLEDGED = "risk.alert_acknowledged", _("Risk alert acknowledged")
     RISK_ALERT_RESOLVED = "risk.alert_resolved", _("Risk alert resolved")

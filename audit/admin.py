@@ -49,7 +49,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
 
 
-from audit import admin_reviews  # noqa: E402, F401 - registers the review queue and risk alerts
+from audit import admin_exports, admin_reviews  # noqa: E402, F401 - registers exports, the review queue, alerts
 
 
 @admin.register(AuditBlock)

@@ -276,3 +276,63 @@ class AuditBlock(models.Model):
     @property
     def hash_hex(self) -> str:
         return bytes(self.hash).hex()
+
+
+def _export_storage():
+    from django.core.files.storage import storages
+
+    return storages["audit_exports"]
+
+
+class AuditExport(models.Model):
+    """An export run as a background job: what was asked, how far it got, the finished archive.
+
+    ``archive`` is set only together with status done, after the whole file is written, so a
+    job cut off half way is never offered for download.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    spec = models.JSONField(_("what to export"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveBigIntegerField(_("rows"), null=True, blank=True)
+    rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    archive = models.FileField(_("archive"), storage=_export_storage, upload_to="%Y/%m/", blank=True)
+    archive_sha256 = models.CharField(_("archive SHA-256"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("audit export")
+        verbose_name_plural = _("audit exports")
+        ordering = ["-id"]
+        permissions = [
+            ("export_unmasked", _("Can export personal data unmasked")),
+            ("download_any_auditexport", _("Can download exports other staff requested")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="done") | ~models.Q(archive=""),
+                name="audit_export_done_has_archive",
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_written * 100 // self.rows_total)

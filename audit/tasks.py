@@ -12,7 +12,13 @@ from audit import reviews, selectors
 from audit.checkpoint import checkpoint_write
 from audit.context import system_job
 from audit.models import NotificationSent, ReviewCase
-from audit.services import audit_events_seal, review_cases_escalate, review_cases_expire, risk_scan
+from audit.services import (
+    audit_events_seal,
+    audit_export_run,
+    review_cases_escalate,
+    review_cases_expire,
+    risk_scan,
+)
 from lending.celery import RETRYING
 from lending.db import advisory_xact_lock
 
@@ -79,3 +85,15 @@ def write_audit_checkpoint() -> str:
     audit_events_seal()
     path = checkpoint_write()
     return str(path or "")
+
+
+@shared_task(soft_time_limit=3300, time_limit=3400)
+def run_audit_export(export_id: int) -> str:
+    """An auditor's large export. Redelivered after a killed worker, it starts over cleanly.
+
+    Its time limit stays under the broker's visibility timeout (3600 s), so a long export is
+    never handed to a second worker while the first still writes it.
+    """
+    with system_job("audit-export"):
+        export = audit_export_run(export_id=export_id)
+    return export.status if export else "settled already"

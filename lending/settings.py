@@ -17,6 +17,7 @@ ALLOWED_HOSTS                Comma separated host names (localhost, 127.0.0.1, [
 CSRF_TRUSTED_ORIGINS         Comma separated origins, e.g. ``https://loans.example.cn`` ().
 DATABASE_URL                 ``postgres://user:pass@host:5432/name`` (``sqlite:///db.sqlite3``).
 DATABASE_CONN_MAX_AGE        Seconds a database connection is reused (60).
+DATABASE_REPLICA_URL         A read replica of DATABASE_URL; auditors' exports read from it ().
 CACHE_URL                    ``redis://127.0.0.1:6379/1`` or ``locmemcache://`` (locmem).
 CELERY_BROKER_URL            ``redis://127.0.0.1:6379/0``. Unset: tasks run eagerly in-process.
 FIELD_ENCRYPTION_KEYS        Comma separated Fernet keys; the first encrypts, all decrypt
@@ -48,6 +49,8 @@ AUDIT_SIGNING_KEY            Ed25519 private key (32 random bytes, urlsafe base6
                              os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"``.
 AUDIT_CHECKPOINT_DIR         Where checkpoints are written: a volume the database host cannot
                              write, copied off-site (var/audit-checkpoints).
+AUDIT_EXPORT_DIR             Where finished audit exports are kept until downloaded; never
+                             served as static or media files (var/audit-exports).
 ===========================  ==============================================================
 """
 
@@ -163,6 +166,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**env.db("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["lending.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -293,6 +299,12 @@ AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY i
 if not DEBUG and AUDIT_SIGNING_KEY == DEV_AUDIT_SIGNING_KEY:
     raise ImproperlyConfigured("AUDIT_SIGNING_KEY is the development key; set a real one.")
 AUDIT_CHECKPOINT_DIR = env.path("AUDIT_CHECKPOINT_DIR", default=BASE_DIR / "var" / "audit-checkpoints")
+AUDIT_EXPORT_DIR = env.path("AUDIT_EXPORT_DIR", default=BASE_DIR / "var" / "audit-exports")
+STORAGES["audit_exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": AUDIT_EXPORT_DIR},
+}
+AUDIT_EXPORT_INLINE_ROWS = 50_000  # larger exports run as a background job with progress
 AUDIT_CHECKPOINT_AT = (0, 5)  # hour and minute of the daily signed checkpoint
 
 # Rules for auto-debit (collection runs in TIME_ZONE).

@@ -13,9 +13,23 @@ from audit.services.cases import (
     review_cases_expire,
 )
 from audit.services.events import SubjectRef, UnmaskedDataError, record, record_many
+from audit.services.exports import (
+    ExportRefused,
+    audit_export_download,
+    audit_export_request,
+    audit_export_run,
+    audit_export_stream,
+    export_check_allowed,
+)
 from audit.services.sealing import audit_block_seal, audit_events_seal
 
 __all__ = [
+    "ExportRefused",
+    "audit_export_download",
+    "audit_export_request",
+    "audit_export_run",
+    "audit_export_stream",
+    "export_check_allowed",
     "audit_block_seal",
     "audit_events_seal",
     "ReviewActionFailed",
