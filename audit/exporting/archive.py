@@ -13,7 +13,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -104,8 +104,7 @@ class _PostgresSnapshot:
             yield from copy
 
     def close(self):
-        self.connection.rollback()
-        self.connection.close()
+        self.connection.close()  # the read-only transaction ends with it
 
 
 class _OrmSnapshot:
@@ -166,6 +165,14 @@ def snapshot():
         reader.close()
 
 
+def _file_chunks(reader, source: Source, rows: QuerySet, fmt: str) -> Iterator[tuple[bytes, int]]:
+    """One file's bytes (header first) in chunks, with how many rows each holds about."""
+    yield _header(source, fmt), 0
+    # Closed before the snapshot, even on an error: an open COPY holds the connection.
+    with closing(reader.lines(source, rows, fmt)) as lines:
+        yield from _batched(lines)
+
+
 def _batched(lines: Iterator[bytes]) -> Iterator[tuple[bytes, int]]:
     """Lines joined into chunks of about CHUNK_BYTES, with how many line ends each holds."""
     batch, size = [], 0
@@ -204,12 +211,9 @@ def archive_chunks(
         with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for (source, rows), file in zip(sources, files, strict=True):
                 digest = hashlib.sha256()
-                with archive.open(file.name, "w", force_zip64=True) as entry:
-                    header = _header(source, spec.format)
-                    digest.update(header)
-                    entry.write(header)
-                    file.bytes = len(header)
-                    for data, lines in _batched(reader.lines(source, rows, spec.format)):
+                chunks = closing(_file_chunks(reader, source, rows, spec.format))
+                with archive.open(file.name, "w", force_zip64=True) as entry, chunks as file_chunks:
+                    for data, lines in file_chunks:
                         digest.update(data)
                         entry.write(data)
                         file.bytes += len(data)

@@ -217,7 +217,7 @@ def test_export_audit_command_writes_a_verifiable_export(two_borrowers, auditor,
     path = tmp_path / "out.zip"
     call_command(
         "export_audit", "--as", auditor.username, "--output", str(path), "--source", "events",
-        "--source", "loans", "--owner", FULL_PHONE, "--format", "jsonl",
+        "--source", "loans", "--borrower", FULL_PHONE, "--format", "jsonl",
     )  # fmt: skip
     assert "verify_export" in capsys.readouterr().out
     call_command("verify_export", str(path))
