@@ -40,6 +40,8 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     )
     readonly_fields = fields
     history_list_display = ("username", "is_staff", "is_active", "frozen_at")
+    change_form_template = "admin/revealable_change_form.html"
+    revealable = {"phone": (_("Full mobile number"), lambda user: str(user.phone or ""))}
 
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
@@ -52,6 +54,11 @@ class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
     fields = ("user", "masked_name", "id_number_masked", "birth_date", "verified_at")
     readonly_fields = fields
     history_list_display = ("id_number_masked",)
+    change_form_template = "admin/revealable_change_form.html"
+    revealable = {
+        "real_name": (_("Full real name"), lambda identity: identity.real_name),
+        "id_number": (_("Full ID number"), lambda identity: identity.id_number),
+    }
 
     @admin.display(description=_("real name"))
     def masked_name(self, obj):

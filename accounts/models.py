@@ -75,6 +75,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("reveal_personal_data", _("Can reveal a borrower's full phone number, name and ID number"))
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(is_staff=False, phone__isnull=False)

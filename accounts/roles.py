@@ -59,6 +59,7 @@ ROLES = {
             "audit.decide_reviewcase",
             "audit.change_riskalert",
             "lending.add_loan",
+            "accounts.reveal_personal_data",
             "lending.retry_debitattempt",
         ),
     ),

@@ -83,6 +83,7 @@ class Action(models.TextChoices):
     REVIEW_ACTION_FAILED = "review.action_failed", _("Approval could not be carried out")
 
     PERSONAL_DATA_VIEWED = "access.viewed", _("A borrower's record opened in the back office")
+    PERSONAL_DATA_REVEALED = "access.revealed", _("A borrower's masked data shown in full in the back office")
 
     EXPORT_STREAMED = "export.streamed", _("Audit export downloaded directly")
     EXPORT_REQUESTED = "export.requested", _("Audit export job requested")

@@ -2,7 +2,11 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from audit.services.events import UnmaskedDataError
@@ -23,19 +27,57 @@ class ReadOnlyAdminMixin:
 
 
 class AccessLoggedAdminMixin:
-    """Opening one of these pages shows a borrower's personal data: each opening is audited
-    (who, which record, when), so auditors can export who looked at what."""
+    """Opening one of these pages shows a borrower's personal data: each opening of the record
+    or its history is audited (who, which record, when), so auditors can export who looked at
+    what. Values listed in ``revealable`` (field: label and how to read it in full) are shown
+    masked; staff allowed to ``reveal_personal_data`` see one in full with a POST, audited too."""
+
+    revealable: dict = {}
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if self.revealable and request.user.has_perm("accounts.reveal_personal_data"):
+            reveal = [(field, label) for field, (label, _read) in self.revealable.items()]
+            extra_context = {**(extra_context or {}), "revealable": reveal}
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
             self.record_access(request, object_id)
         return response
 
-    def record_access(self, request, object_id) -> None:
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        if response.status_code == 200:
+            self.record_access(request, object_id, page="history")
+        return response
+
+    def record_access(self, request, object_id, page="change") -> None:
         from audit.services import personal_data_view_record
 
-        personal_data_view_record(actor=request.user, model=self.model, object_id=object_id)
+        personal_data_view_record(actor=request.user, model=self.model, object_id=object_id, page=page)
+
+    def get_urls(self):
+        reveal = self.admin_site.admin_view(self.reveal_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_reveal"
+        return [path("<path:object_id>/reveal/<str:field>/", reveal, name=name), *super().get_urls()]
+
+    def reveal_view(self, request, object_id, field):
+        from audit.services import personal_data_reveal
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if field not in self.revealable or obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        label, read = self.revealable[field]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": label,
+            "object": obj,
+            "value": personal_data_reveal(actor=request.user, obj=obj, field=field, reveal=read),
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/reveal.html", context)
+        add_never_cache_headers(response)
+        return response
 
 
 class TextInputFilter(admin.SimpleListFilter):

@@ -1,6 +1,6 @@
 """Every state change of the audit app: events, review cases, risk alerts."""
 
-from audit.services.access import personal_data_view_record
+from audit.services.access import personal_data_reveal, personal_data_view_record
 from audit.services.alerts import risk_alert_acknowledge, risk_alert_raise, risk_alert_resolve, risk_scan
 from audit.services.cases import (
     ReviewActionFailed,
@@ -36,6 +36,7 @@ __all__ = [
     "ReviewRefused",
     "SubjectRef",
     "UnmaskedDataError",
+    "personal_data_reveal",
     "personal_data_view_record",
     "record",
     "record_many",
