@@ -1,0 +1,183 @@
+"""Page throughput under gunicorn with production settings, loaded by wrk, against a bare view.
+
+    .venv/bin/python bench/http_load.py [--seconds 10] [--connections 32]
+
+Builds a fresh database ``lending_bench_http`` (dropped first) with the demo data
+(``seed_demo``: a borrower with a card and a loan, an officer, an open review case), collects
+static files, starts gunicorn (2 sync workers, DEBUG off, whitenoise, database sessions) and
+loads, with wrk, each borrower page with a verified borrower session, the admin review queue and
+audit event list with an officer's verified session, and a bare "hello" view in the same
+configuration. Prints requests/s, p50/p95/p99 and the ratio to hello per page. Targets: borrower
+pages at least 0.35 of hello with p99 under 100 ms at 32 connections; admin pages at least 0.15.
+"""
+
+import argparse
+import base64
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "lending_bench_http"
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+                 + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %f %d %d %d %d\\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), errors))
+end
+"""
+
+
+def environment() -> dict:
+    keys = {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PII_HMAC_KEY": secrets.token_urlsafe(32),
+        "AUDIT_SIGNING_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_PROXY_SSL": "true",  # wrk speaks http; it says the proxy in front had https
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "bench.http_settings",
+    }
+    return {**os.environ, **keys}
+
+
+def manage(*args, env, debug=False):
+    env = {**env, "DJANGO_DEBUG": "true" if debug else "false"}
+    command = [sys.executable, "manage.py", *args]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
+def sessions(env) -> tuple[str, str, dict]:
+    """Cookies of a verified borrower session and a verified officer session, and page URLs."""
+    os.environ.update({**env, "DJANGO_DEBUG": "false"})
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+    from accounts.services.codes import login_device
+    from accounts.session import REAUTH_KEY
+    from lending.models import Loan
+
+    def cookie(user, device_id) -> str:
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device_id
+        session[REAUTH_KEY] = timezone.now().isoformat()
+        session.save()
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    borrower = User.objects.get(phone="+8613800138000")
+    officer = User.objects.get(username="officer")
+    loan = Loan.objects.get(borrower=borrower)
+    pages = {
+        "/cards/": "borrower",
+        f"/loans/{loan.pk}/": "borrower",
+        "/accounts/security/": "borrower",
+        "/notifications/": "borrower",
+        "/admin/audit/reviewcase/": "officer",
+        "/admin/audit/auditevent/": "officer",
+    }
+    officer_device = TOTPDevice.objects.get(user=officer).persistent_id
+    return cookie(borrower, login_device(borrower).persistent_id), cookie(officer, officer_device), pages
+
+
+def check(path: str, cookie: str) -> None:
+    headers = {"Cookie": cookie, "X-Forwarded-Proto": "https"}
+    request = urllib.request.Request(BASE + path, headers=headers)  # noqa: S310 - our server, loopback
+    with urllib.request.urlopen(request) as response:  # noqa: S310
+        if response.status != 200 or response.url != BASE + path:
+            raise SystemExit(f"{path} answered {response.status} at {response.url}: not a signed-in page")
+
+
+def load(path: str, cookie: str, seconds: int, connections: int, script: str) -> tuple[float, ...]:
+    command = [
+        "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script,
+        "-H", f"Cookie: {cookie}", "-H", "X-Forwarded-Proto: https", BASE + path,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rate, p50, p95, p99, errors = re.search(r"RESULT (\S+) (\d+) (\d+) (\d+) (\d+)", out).groups()
+    return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    env = environment()
+    manage("migrate", env=env)
+    manage("seed_demo", env=env, debug=True)
+    manage("collectstatic", "--noinput", env=env)
+    borrower, officer, pages = sessions(env)
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lending.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_DEBUG": "false"},
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{BASE}/healthz")  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        cookies = {"borrower": borrower, "officer": officer}
+        for path, who in pages.items():
+            check(path, cookies[who])
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+            script.write(REPORT)
+            script.flush()
+            results = {"/hello/": load("/hello/", "", args.seconds, args.connections, script.name)}
+            for path, who in pages.items():
+                results[path] = load(path, cookies[who], args.seconds, args.connections, script.name)
+    finally:
+        server.terminate()
+        server.wait()
+    hello = results["/hello/"][0]
+    header = ("page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "x hello")
+    print("{:34} {:>8} {:>7} {:>7} {:>7} {:>6} {:>7}  target".format(*header))
+    for path, (rate, p50, p95, p99, errors) in results.items():
+        target = "" if path == "/hello/" else ("0.15" if path.startswith("/admin/") else "0.35, p99 < 100 ms")
+        figures = f"{rate:8.0f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {errors:6d} {rate / hello:7.2f}"
+        print(f"{path:34} {figures}  {target}")
+
+
+if __name__ == "__main__":
+    main()
