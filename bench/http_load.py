@@ -39,9 +39,10 @@ end
 """
 
 
-def environment() -> dict:
+def environment(database: str = DATABASE) -> dict:
+    """Production settings (DEBUG off, fresh keys) on ``database``; seeding turns DEBUG on."""
     keys = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "PII_HMAC_KEY": secrets.token_urlsafe(32),
@@ -120,21 +121,15 @@ def load(path: str, cookie: str, seconds: int, connections: int, script: str) ->
     return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+def fresh_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    env = environment()
-    manage("migrate", env=env)
-    manage("seed_demo", env=env, debug=True)
-    manage("collectstatic", "--noinput", env=env)
-    borrower, officer, pages = sessions(env)
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def start_gunicorn(env) -> subprocess.Popen:
     server = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -151,13 +146,28 @@ def main() -> None:
         cwd=ROOT,
         env={**env, "DJANGO_DEBUG": "false"},
     )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{BASE}/healthz")  # noqa: S310
+            return server
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    fresh_database(DATABASE)
+    env = environment()
+    manage("migrate", env=env)
+    manage("seed_demo", env=env, debug=True)
+    manage("collectstatic", "--noinput", env=env)
+    borrower, officer, pages = sessions(env)
+    server = start_gunicorn(env)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{BASE}/healthz")  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
         cookies = {"borrower": borrower, "officer": officer}
         for path, who in pages.items():
             check(path, cookies[who])
