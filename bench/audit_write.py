@@ -11,92 +11,47 @@ p95 and one INSERT per event.
 """
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.sandbox_people import borrower, card_number, django_on, p95, queued_tasks, sms_code  # noqa: E402
+
 DATABASE = "lending_bench_audit"
-URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-def card_number(n: int) -> str:
-    """A Luhn-valid ICBC debit number ending in 1234 (the sandbox bank accepts it)."""
-    from stdnum import luhn
-
-    for check in range(10):
-        number = f"622202{n:08d}{check}1234"
-        if luhn.is_valid(number):
-            return number
-    raise AssertionError("no Luhn digit")
-
-
-def id_number(n: int) -> str:
-    """A valid resident ID number of an adult, one per borrower (up to 999)."""
-    from stdnum.cn import ric
-
-    first = f"11010519900307{n:03d}"
-    return first + ric.calc_check_digit(first + "0")  # the function skips the last character
-
-
-def p95(values):
-    return statistics.quantiles(values, n=20)[-1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unbinds", type=int, default=300)
     args = parser.parse_args()
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="lending.settings",
-        DATABASE_URL=URL,
-        LOG_LEVEL="WARNING",
-        SMS_BACKEND="accounts.sms.LocmemBackend",
-        CELERY_BROKER_URL="memory://",  # tasks run eagerly while building, queued during unbinds
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)  # noqa: S603
-    django.setup()
+    django_on(DATABASE)
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     import audit.services.events as events
-    from accounts.models import User
     from accounts.policies import current_policy
-    from accounts.services import identity_verify
-    from accounts.sms import LocmemBackend
     from cards.services import card_action_code_send, card_bind_confirm, card_bind_start, card_unbind
-    from lending.celery import app as celery_app
 
     settings.RISK_UNBINDS_PLATFORM_HOUR = args.unbinds + 1  # every unbind straight through, no review
-    settings.SMS_CODE_THROTTLE_FACTOR = 0
-    celery_app.conf.task_always_eager = True
 
     cards = []
     started = time.perf_counter()
     for n in range(args.unbinds):
-        user = User.objects.create_borrower(f"+86139{n:08d}")
-        identity_verify(actor=user, real_name="张三", id_number=id_number(n))
+        user = borrower(n)
         request = card_bind_start(actor=user, card_number=card_number(n), reserved_phone=str(user.phone))
-        code = _code(LocmemBackend.outbox, user.phone)
+        code = sms_code(user.phone)
         agreement = current_policy("debit_authorisation")
         cards.append(card_bind_confirm(actor=user, request=request, code=code, agreement=agreement))
     print(f"built {len(cards)} borrowers with a bound card in {time.perf_counter() - started:.0f} s")
 
     real_record_many = events.record_many
     spent, each, actions = [], [], Counter()
+    timing = False
 
     def timed_record_many(**kwargs):
         began = time.perf_counter()
@@ -104,7 +59,7 @@ def main() -> None:
             return real_record_many(**kwargs)
         finally:
             spent.append(time.perf_counter() - began)
-            if not celery_app.conf.task_always_eager:  # inside the unbind call
+            if timing:  # inside the unbind call
                 each.append(spent[-1])
                 actions.update(str(entry["action"]) for entry in kwargs["entries"])
 
@@ -113,15 +68,15 @@ def main() -> None:
     for card in cards:
         user = card.user
         card_action_code_send(actor=user, purpose="card_unbind", target=card.pk)
-        code = _code(LocmemBackend.outbox, user.phone)
+        code = sms_code(user.phone)
         spent.clear()
         connection.queries_log.clear()
-        celery_app.conf.task_always_eager = False  # the bank revoke and the SMS go to the worker
-        with CaptureQueriesContext(connection) as queries:
+        timing = True
+        with queued_tasks(), CaptureQueriesContext(connection) as queries:  # revoke and SMS: the worker's
             began = time.perf_counter()
             card_unbind(actor=user, card=card, code=code)
             whole.append(time.perf_counter() - began)
-        celery_app.conf.task_always_eager = True
+        timing = False
         per_unbind.append(sum(spent))
         recorded += len(spent)
         inserts += sum('INSERT INTO "audit_auditevent"' in query["sql"] for query in queries.captured_queries)
@@ -137,13 +92,6 @@ def main() -> None:
     )
     print(f"INSERTs into audit_auditevent per event: {inserts / recorded:.2f} (target 1)")
     connection.close()
-
-
-def _code(outbox, phone) -> str:
-    for sms in reversed(outbox):
-        if sms.to == str(phone) and (match := re.search(r"\b(\d{6})\b", sms.body)):
-            return match.group(1)
-    raise SystemExit(f"no code was sent to {phone}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+"""Shared by the service benchmarks: a fresh database, borrowers the sandbox bank accepts, codes.
+
+``django_on(database)`` drops and recreates the database, migrates it in another process and
+sets Django up in this one with texts kept in memory (read back for the codes) and Celery tasks
+run in-process; ``queued_tasks()`` holds them in the outbox while a service call is timed.
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_on(database: str) -> None:
+    import psycopg
+
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="lending.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        LOG_LEVEL="WARNING",
+        SMS_BACKEND="accounts.sms.LocmemBackend",
+        CELERY_BROKER_URL="memory://",
+    )
+    sys.path.insert(0, str(ROOT))
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)  # noqa: S603
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from lending.celery import app
+
+    app.conf.task_always_eager = True
+    settings.SMS_CODE_THROTTLE_FACTOR = 0
+
+
+@contextmanager
+def queued_tasks():
+    """Tasks the block sends stay in the outbox (a worker's job, not the timed call's), and run
+    right after it, so the texts with the codes arrive."""
+    from datetime import timedelta
+
+    from lending import outbox
+
+    publish = outbox.outbox_publish
+    outbox.outbox_publish = lambda **kwargs: None
+    try:
+        yield
+    finally:
+        outbox.outbox_publish = publish
+    outbox.outbox_relay(min_age=timedelta(0))
+
+
+def card_number(n: int, prefix: str = "622202") -> str:
+    """A Luhn-valid debit number ending in 1234 (the sandbox bank accepts it)."""
+    from stdnum import luhn
+
+    for check in range(10):
+        number = f"{prefix}{n:08d}{check}1234"
+        if luhn.is_valid(number):
+            return number
+    raise AssertionError("no Luhn digit")
+
+
+def id_number(n: int) -> str:
+    """A valid resident ID number of an adult, one per borrower (up to 999)."""
+    from stdnum.cn import ric
+
+    first = f"11010519900307{n:03d}"
+    return first + ric.calc_check_digit(first + "0")  # the function skips the last character
+
+
+def borrower(n: int):
+    """Borrower n (mobile +86139000000nn) with a verified identity."""
+    from accounts.models import User
+    from accounts.services import identity_verify
+
+    user = User.objects.create_borrower(f"+86139{n:08d}")
+    identity_verify(actor=user, real_name="张三", id_number=id_number(n))
+    return user
+
+
+def allow_next_code() -> None:
+    """As if a minute passed since the last code (the per-number wait between codes)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import SmsCodeSend
+
+    SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+
+
+def sms_code(phone) -> str:
+    """The newest 6-digit code texted to ``phone``."""
+    from accounts.sms import LocmemBackend
+
+    for sms in reversed(LocmemBackend.outbox):
+        if sms.to == str(phone) and (match := re.search(r"\b(\d{6})\b", sms.body)):
+            return match.group(1)
+    raise SystemExit(f"no code was sent to {phone}")
+
+
+def p95(values) -> float:
+    return statistics.quantiles(values, n=20)[-1]
