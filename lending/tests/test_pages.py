@@ -51,3 +51,8 @@ def test_every_response_carries_a_request_id(client):
 @override_settings(DEBUG=False)
 def test_pages_refuse_framing(client):
     assert client.get("/")["X-Frame-Options"] == "DENY"
+
+
+def test_a_nul_byte_in_the_query_string_is_a_clean_400(client):
+    response = client.get("/cards/", {"q": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "Bad request" in response.text
