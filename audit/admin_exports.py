@@ -100,9 +100,9 @@ class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The job: its filters, a progress bar (the page reloads while it runs) and the download."""
-        export = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if not self.has_view_permission(request, export):
-            raise PermissionDenied
+        if not self.has_view_permission(request) or request.method != "GET":
+            raise PermissionDenied  # nothing about a job can be changed
+        export = get_object_or_404(self.get_queryset(request), pk=object_id)  # others' jobs: not found
         context = {
             **self.admin_site.each_context(request),
             "title": _("Audit export %(export)s") % {"export": export},
