@@ -42,6 +42,7 @@ _BORROWER_RECORDS = (
 _REVIEW_RECORDS = (
     "audit.view_auditevent",
     "audit.view_auditblock",
+    "audit.view_auditarchive",
     "audit.view_reviewcase",
     "audit.view_historicalreviewcase",
     "audit.view_reviewdecision",

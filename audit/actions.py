@@ -90,6 +90,7 @@ class Action(models.TextChoices):
     EXPORT_COMPLETED = "export.completed", _("Audit export job finished")
     EXPORT_FAILED = "export.failed", _("Audit export job failed")
     EXPORT_DOWNLOADED = "export.downloaded", _("Audit export job downloaded")
+    EVENTS_ARCHIVED = "audit.events_archived", _("Audit events past retention archived and removed")
 
     RISK_ALERT_OPENED = "risk.alert_opened", _("Risk alert raised")
     RISK_ALERT_ACKNOWLEDGED = "risk.alert_acknowledged", _("Risk alert acknowledged")

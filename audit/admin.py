@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditBlock, AuditEvent
+from audit.models import AuditArchive, AuditBlock, AuditEvent
 from lending.admin_tools import ReadOnlyAdminMixin, TextInputFilter
 
 
@@ -73,3 +73,19 @@ class AuditBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("SHA-256"))
     def hash_hex(self, block):
         return block.hash_hex
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Events removed past retention: where their export is, and the anchor the chain resumes from."""
+
+    list_display = (
+        "archived_at",
+        "through_block",
+        "first_event_id",
+        "last_event_id",
+        "event_count",
+        "archive_name",
+    )
+    fields = (*list_display, "archived_by", "archive_sha256")
+    readonly_fields = fields

@@ -278,6 +278,34 @@ class AuditBlock(models.Model):
         return bytes(self.hash).hex()
 
 
+class AuditArchive(models.Model):
+    """Events past retention, exported with a signed manifest and then removed from the table.
+
+    Their blocks stay: verification resumes after ``through_block``, anchored on its hash, and
+    checkpoints keep matching. Only ``archive_audit_events`` writes these rows.
+    """
+
+    archived_at = models.DateTimeField(_("archived at"), default=timezone.now)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("archived by"), on_delete=models.PROTECT, related_name="+"
+    )
+    through_block = models.PositiveIntegerField(_("through block"), unique=True)
+    anchor_hash = models.BinaryField()
+    first_event_id = models.BigIntegerField(_("first event"))
+    last_event_id = models.BigIntegerField(_("last event"))
+    event_count = models.PositiveIntegerField(_("events"))
+    archive_name = models.CharField(_("archive file"), max_length=300)
+    archive_sha256 = models.CharField(_("archive SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit archive")
+        verbose_name_plural = _("audit archives")
+        ordering = ["-through_block"]
+
+    def __str__(self):
+        return f"events {self.first_event_id}–{self.last_event_id} (blocks to {self.through_block})"
+
+
 def _export_storage():
     from django.core.files.storage import storages
 

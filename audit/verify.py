@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.chain import FIELDS, GENESIS, Break, block_break, event_digest
-from audit.models import AuditBlock, AuditEvent
+from audit.models import AuditArchive, AuditBlock, AuditEvent
 
 CHUNK = 5000
 
@@ -29,7 +29,10 @@ def _day_start(day: date) -> datetime:
 def chain_verify(*, since: date | None = None, until: date | None = None) -> Verdict:
     """Check every block (or those whose events fall in ``since``..``until``) against the events
     now in the table, in id order; stop at the first break."""
+    archived = AuditArchive.objects.order_by("-through_block").first()
     blocks = AuditBlock.objects.order_by("number").defer("sealed_at")
+    if archived:  # their events are in the archive's export; the chain resumes from its anchor
+        blocks = blocks.filter(number__gt=archived.through_block)
     if since:
         blocks = blocks.filter(last_event_at__gte=_day_start(since))
     if until:
@@ -38,7 +41,7 @@ def chain_verify(*, since: date | None = None, until: date | None = None) -> Ver
     previous, head, stream, pending = None, "", None, None
     for block in blocks.iterator(chunk_size=20):
         if previous is None:  # the first block checked anchors on what it says came before it
-            previous = GENESIS if block.number == 1 else bytes(block.previous_hash)
+            previous = _anchor(block, archived)
             stream = _event_stream(after=_previous_last_event(block))
         rows = []
         while True:
@@ -59,6 +62,16 @@ def chain_verify(*, since: date | None = None, until: date | None = None) -> Ver
         last = AuditBlock.objects.order_by("-number").values_list("last_event_id", flat=True).first() or 0
         unsealed = AuditEvent.objects.filter(pk__gt=last).count()
     return Verdict(count, events, unsealed, head, None)
+
+
+def _anchor(block: AuditBlock, archived: AuditArchive | None) -> bytes:
+    """The hash the first block checked must follow: genesis, the archive's anchor, or (a
+    range checked alone) what the block itself says came before it."""
+    if block.number == 1:
+        return GENESIS
+    if archived and block.number == archived.through_block + 1:
+        return bytes(archived.anchor_hash)
+    return bytes(block.previous_hash)
 
 
 def _previous_last_event(block: AuditBlock) -> int:

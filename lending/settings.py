@@ -305,7 +305,11 @@ STORAGES["audit_exports"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": AUDIT_EXPORT_DIR},
 }
-AUDIT_EXPORT_INLINE_ROWS = 50_000  # larger exports run as a background job with progress
+AUDIT_EXPORT_INLINE_ROWS = 50_000
+# Audit events older than this may be archived (exported, then removed) by archive_audit_events.
+# Ten years: the anti-money-laundering law in force from 2025 keeps identity and transaction
+# records at least that long.
+AUDIT_RETENTION_DAYS = 3653  # larger exports run as a background job with progress
 AUDIT_CHECKPOINT_AT = (0, 5)  # hour and minute of the daily signed checkpoint
 
 # Rules for auto-debit (collection runs in TIME_ZONE).

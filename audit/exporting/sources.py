@@ -103,6 +103,8 @@ class Source:
                 rows = rows.filter(subject_type=spec.subject_type)
             if spec.subject_id:
                 rows = rows.filter(subject_id=spec.subject_id)
+            if spec.first_event_id is not None:
+                rows = rows.filter(pk__gte=spec.first_event_id, pk__lte=spec.last_event_id)
         masks = {} if spec.unmasked else self.masks
         values = {
             f"c{i}": masks[column](column) if column in masks else F(column)

@@ -26,6 +26,8 @@ class ExportSpec:
     subject_id: str = ""
     borrower_id: int | None = None
     unmasked: bool = False
+    first_event_id: int | None = None  # events only: an id range (archiving whole blocks)
+    last_event_id: int | None = None
 
     def __post_init__(self):
         if self.format not in FORMATS:

@@ -21,9 +21,14 @@ from audit.services.exports import (
     audit_export_stream,
     export_check_allowed,
 )
+from audit.services.retention import ArchiveRefused, archivable_blocks, audit_events_archive, blocks_span
 from audit.services.sealing import audit_block_seal, audit_events_seal
 
 __all__ = [
+    "ArchiveRefused",
+    "archivable_blocks",
+    "audit_events_archive",
+    "blocks_span",
     "ExportRefused",
     "audit_export_download",
     "audit_export_request",
