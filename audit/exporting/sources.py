@@ -14,6 +14,7 @@ from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat, Left, Length, Repeat, Right, Substr
 from django.utils.translation import gettext_lazy as _
 
+from audit.chain import FIELDS
 from audit.exporting.spec import ExportSpec
 
 
@@ -134,20 +135,7 @@ SOURCES = {
             name="events",
             label=_("Audit events"),
             model_label="audit.AuditEvent",
-            columns=(
-                "id",
-                "occurred_at",
-                "actor_id",
-                "actor_kind",
-                "actor_label",
-                "action",
-                "subject_type",
-                "subject_id",
-                "ip",
-                "user_agent",
-                "request_id",
-                "data",
-            ),
+            columns=("id", *FIELDS),  # the sealed columns, in the order the chain hashes them
             time_column="occurred_at",
             order_column="id",
             actor_column="actor_id",
