@@ -103,7 +103,7 @@ class HttpBackend(BaseBackend):
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=settings.SMS_HTTP_TIMEOUT) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=settings.SMS_HTTP_TIMEOUT) as response:  # noqa: S310 - SMS_HTTP_URL, set by operators
                 answer = response.read()
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:

@@ -20,5 +20,5 @@ def send_sms(self, sms_id: int) -> None:
             if self.request.retries >= self.max_retries:
                 sms_give_up(sms_id=sms_id, reason=f"gave up after {self.request.retries + 1} tries: {exc}")
                 return
-            countdown = min(5 * 2**self.request.retries, RETRY_BACKOFF_MAX) * random.uniform(0.8, 1.2)  # noqa: S311
+            countdown = min(5 * 2**self.request.retries, RETRY_BACKOFF_MAX) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
             raise self.retry(exc=exc, countdown=countdown) from None

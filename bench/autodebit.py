@@ -135,7 +135,7 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 
 def worker_pids(parent: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()  # noqa: S603, S607
+    found = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
     return [int(pid) for pid in found]
 
 
@@ -149,7 +149,7 @@ def collect_with_workers(count: int, workers: int, env: dict) -> tuple[float, li
     from lending.celery import app
     from lending.tasks import collect_due_installments
 
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/celery"),
             "-A",

@@ -59,7 +59,7 @@ def memory_mb(field: str = "VmHWM") -> float:
 
 def psql_seconds(rows: int) -> float:
     started = time.perf_counter()
-    subprocess.run(["psql", URL, "-qc", PSQL_COPY.format(rows=rows)], check=True)  # noqa: S603, S607
+    subprocess.run(["psql", URL, "-qc", PSQL_COPY.format(rows=rows)], check=True)
     return time.perf_counter() - started
 
 
@@ -108,7 +108,7 @@ def main() -> None:
     from audit.exporting.spec import ExportSpec
 
     # In another process, so this one's memory is the export's and Django's only.
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)  # noqa: S603
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
     with connection.cursor() as cursor:
         cursor.execute(INSERT, [args.events])
         cursor.execute("VACUUM ANALYZE audit_auditevent")

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     started = time.perf_counter()
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [str(ROOT / ".venv/bin/pytest"), "-q", "-p", "no:randomly", "tests/security/test_fuzz.py"],
         cwd=ROOT,
         env={**os.environ, "HYPOTHESIS_PROFILE": "long"},

@@ -58,7 +58,7 @@ def environment(database: str = DATABASE) -> dict:
 def manage(*args, env, debug=False):
     env = {**env, "DJANGO_DEBUG": "true" if debug else "false"}
     command = [sys.executable, "manage.py", *args]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def sessions(env) -> tuple[str, str, dict]:
@@ -105,8 +105,8 @@ def sessions(env) -> tuple[str, str, dict]:
 
 def check(path: str, cookie: str) -> None:
     headers = {"Cookie": cookie, "X-Forwarded-Proto": "https"}
-    request = urllib.request.Request(BASE + path, headers=headers)  # noqa: S310 - our server, loopback
-    with urllib.request.urlopen(request) as response:  # noqa: S310
+    request = urllib.request.Request(BASE + path, headers=headers)
+    with urllib.request.urlopen(request) as response:
         if response.status != 200 or response.url != BASE + path:
             raise SystemExit(f"{path} answered {response.status} at {response.url}: not a signed-in page")
 
@@ -116,7 +116,7 @@ def load(path: str, cookie: str, seconds: int, connections: int, script: str) ->
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script,
         "-H", f"Cookie: {cookie}", "-H", "X-Forwarded-Proto: https", BASE + path,
     ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate, p50, p95, p99, errors = re.search(r"RESULT (\S+) (\d+) (\d+) (\d+) (\d+)", out).groups()
     return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors)
 
@@ -130,7 +130,7 @@ def fresh_database(name: str) -> None:
 
 
 def start_gunicorn(env) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -148,7 +148,7 @@ def start_gunicorn(env) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{BASE}/healthz")  # noqa: S310
+            urllib.request.urlopen(f"{BASE}/healthz")
             return server
         except OSError:
             time.sleep(0.1)

@@ -47,7 +47,7 @@ class Browser:
             "Referer": f"https://{BASE.removeprefix('http://')}{path}",
         }
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(BASE + path, data=body, headers=headers)  # noqa: S310
+        request = urllib.request.Request(BASE + path, data=body, headers=headers)
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             response = opener.open(request, timeout=30)
@@ -85,7 +85,7 @@ def rss_mb(pids) -> float:
 
 
 def family(process: subprocess.Popen) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)  # noqa: S603, S607
+    found = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
     return [process.pid, *map(int, found.stdout.split())]
 
 
@@ -118,10 +118,10 @@ def main() -> None:
     schedule = tempfile.mkdtemp()
     web = start_gunicorn(env)
     log = open(f"{schedule}/celery.log", "w")  # noqa: SIM115 - closed when they stop
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [*celery, "worker", "-c", "1", "-l", "WARNING"], cwd=ROOT, env=run_env, stdout=log, stderr=log
     )
-    beat = subprocess.Popen(  # noqa: S603
+    beat = subprocess.Popen(
         [*celery, "beat", "-l", "WARNING", "--schedule", f"{schedule}/beat"],
         cwd=ROOT,
         env=run_env,
@@ -194,13 +194,13 @@ def main() -> None:
     sent = SmsMessage.objects.filter(status=SmsMessage.Status.SENT).count()
     print(f"SMS sent: {sent}, not sent: {queued}; outbox messages still pending: {pending}")
     time.sleep(61)  # every event older than AUDIT_SEAL_DELAY_SECONDS: seal them all, then verify
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "manage.py", "audit_checkpoint", "--dir", schedule],
         cwd=ROOT,
         env=run_env,
         check=True,
     )
-    verify = subprocess.run(  # noqa: S603
+    verify = subprocess.run(
         [sys.executable, "manage.py", "verify_audit_chain"],
         cwd=ROOT,
         env=run_env,

@@ -69,7 +69,7 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 # Development keys: usable only with DEBUG on; production refuses them (see below).
-DEV_SECRET_KEY = "dev-insecure-secret-key-for-local-use-only-never-in-production-0123456789"  # noqa: S105
+DEV_SECRET_KEY = "dev-insecure-secret-key-for-local-use-only-never-in-production-0123456789"  # noqa: S105 - refused when DEBUG is off
 DEV_FIELD_ENCRYPTION_KEY = "bPX0s4WAu-U4WUiCJKYyBn6ELldHFcrAT6_h8oTdILc="
 DEV_PII_HMAC_KEY = "dev-insecure-pii-hmac-key-for-local-use-only"
 DEV_AUDIT_SIGNING_KEY = "ZGV2LWluc2VjdXJlLWF1ZGl0LXNpZ25pbmcta2V5ISE="  # 32 bytes, Ed25519 seed
