@@ -66,6 +66,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["occurred_at"], name="audit_event_time_idx"),
             models.Index(fields=["action", "occurred_at"], name="audit_event_action_idx"),
             models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_idx"),
+            # The admin's filters: actor by label (username or masked phone), subject by id alone.
+            models.Index(fields=["actor_label", "occurred_at"], name="audit_event_actor_label_idx"),
+            models.Index(fields=["subject_id"], name="audit_event_subject_id_idx"),
             models.Index(
                 fields=["subject_type", "subject_id", "occurred_at"], name="audit_event_subject_idx"
             ),
