@@ -1,8 +1,13 @@
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditArchive, AuditBlock, AuditEvent
-from lending.admin_tools import ReadOnlyAdminMixin, TextInputFilter
+from lending.admin_tools import CappedCountPaginator, ReadOnlyAdminMixin, TextInputFilter
 
 
 class ActorFilter(TextInputFilter):
@@ -35,6 +40,19 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=request_id",)
     search_help_text = _("Search by request id")
     show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def changelist_view(self, request, extra_context=None):
+        """Opens on the past seven days (the date filter's own choice): never the whole table."""
+        if not request.GET:
+            today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+            week = {
+                "occurred_at__gte": str(today - timedelta(days=7)),
+                "occurred_at__lt": str(today + timedelta(days=1)),
+            }
+            return redirect(f"{request.path}?{urlencode(week)}")
+        return super().changelist_view(request, extra_context)
+
     fields = (
         "occurred_at",
         "action",
