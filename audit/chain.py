@@ -1,4 +1,4 @@
-"""The sealed hash chain over audit events: how events and blocks are hashed, and how to check them.
+r"""The sealed hash chain over audit events: how events and blocks are hashed, and how to check them.
 
 Byte encoding of one event (fixed; changing it breaks every existing seal)
 --------------------------------------------------------------------------
@@ -10,10 +10,16 @@ many bytes of UTF-8 text::
     actor_kind, actor_label, action, subject_type, subject_id
     ip            as stored, or empty
     user_agent, request_id
-    data          JSON with sorted keys, no spaces, non-ASCII kept (ensure_ascii off)
+    data          PostgreSQL's jsonb text output: object keys ordered by byte length, then by
+                  bytes; ", " between items and ": " after keys; strings escaped as JSON
+                  (\" \\ \b \f \n \r \t, other controls \u00xx), non-ASCII kept; numbers
+                  in plain decimal notation
 
-The event digest is SHA-256 of those bytes. The id is not part of it: a block lists the ids it
-seals with their digests, so a row whose content moved to another id reads as "reordered".
+The event digest is SHA-256 of those bytes. On PostgreSQL the database computes it
+(``DIGESTS_SQL``), so sealing and verifying read 32 bytes per event; ``event_digest`` is the
+reference implementation (SQLite, and the test that holds the two equal). The id is not part
+of it: a block lists the ids it seals with their digests, so a row whose content moved to
+another id reads as "reordered".
 
 A block seals the events with ids in ``first_event_id..last_event_id``. Its manifest is, for each
 event in id order, the id as 8 bytes big-endian followed by the 32-byte digest; its hash is
@@ -23,9 +29,9 @@ the hash of that block or the link from the next one.
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC
+from decimal import Decimal
 
 GENESIS = bytes(32)
 ID_BYTES = 8
@@ -46,13 +52,73 @@ FIELDS = (
 )
 
 
+# The same encoding in SQL: each column's text as UTF-8 bytes, then length-prefixed and hashed.
+_SQL_TEXT = (
+    """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "coalesce(actor_id::text, '')",
+    "actor_kind",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "coalesce(host(ip), '')",
+    "user_agent",
+    "request_id",
+    "data::text",
+)
+_BYTES = ", ".join(f"convert_to({text}, 'UTF8') AS f{i}" for i, text in enumerate(_SQL_TEXT))
+_PREFIXED = " || ".join(f"int4send(length(f{i})) || f{i}" for i in range(len(_SQL_TEXT)))
+_EVENTS = (
+    f"(SELECT id, occurred_at, {_BYTES} FROM audit_auditevent"  # noqa: S608 - constants only
+    " WHERE id > %s AND id <= %s ORDER BY id LIMIT %s) AS e"
+)
+DIGESTS_SQL = f"SELECT id, occurred_at, sha256({_PREFIXED}) FROM {_EVENTS}"  # noqa: S608 - constants only
+"""(id, occurred_at, digest) of the events with ``lower < id <= upper``, at most ``limit``."""
+MANIFEST_SQL = f"SELECT string_agg(int8send(id) || sha256({_PREFIXED}), ''::bytea ORDER BY id) FROM {_EVENTS}"  # noqa: S608
+"""The manifest those events would seal into (see above), in one value."""
+
+
+def _json_string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char < " ":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def jsonb_text(value) -> str:
+    """``value`` as PostgreSQL prints it as jsonb (see the encoding above)."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return "{" + ", ".join(f"{_json_string(key)}: {jsonb_text(value[key])}" for key in keys) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(jsonb_text(item) for item in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return _json_string(str(value))
+
+
 def _text(name: str, value) -> str:
+    if name == "data":
+        return jsonb_text(value)
     if value is None:
         return ""
     if name == "occurred_at":
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if name == "data":
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return str(value)
 
 
@@ -93,6 +159,16 @@ class Break:
     def __str__(self):
         where = f"block {self.block}" + (f", event {self.event_id}" if self.event_id is not None else "")
         return f"{where}: {self.reason}"
+
+
+def block_holds(block, previous: bytes, manifest: bytes) -> bool:
+    """The fast check: the events now in the block's range make exactly its manifest, it follows
+    ``previous`` and its hash is right (``block_break`` then says where and why, when not)."""
+    return (
+        bytes(block.previous_hash) == previous
+        and manifest == bytes(block.manifest)
+        and block_hash(previous, block.number, manifest) == bytes(block.hash)
+    )
 
 
 def block_break(block, previous: bytes, rows: list[tuple[int, bytes]]) -> Break | None:

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.chain import FIELDS, GENESIS, block_hash, event_digest, manifest_entry
-from audit.models import AuditBlock, AuditEvent
+from audit.chain import GENESIS, block_hash, manifest_entry
+from audit.digests import event_digests
+from audit.models import AuditBlock
 from lending.db import advisory_xact_lock
 
 
@@ -23,18 +24,13 @@ def audit_block_seal() -> AuditBlock | None:
     advisory_xact_lock("audit-sealer")
     last = AuditBlock.objects.order_by("-number").only("number", "last_event_id", "hash").first()
     cutoff = timezone.now() - timedelta(seconds=settings.AUDIT_SEAL_DELAY_SECONDS)
-    rows = (
-        AuditEvent.objects.filter(pk__gt=last.last_event_id if last else 0)
-        .order_by("pk")
-        .values_list("pk", *FIELDS)[: settings.AUDIT_SEAL_BLOCK_EVENTS]
-    )
+    rows = event_digests(after=last.last_event_id if last else 0, limit=settings.AUDIT_SEAL_BLOCK_EVENTS)
     entries, times = [], []
-    for pk, *values in rows:
-        row = dict(zip(FIELDS, values, strict=True))
-        if row["occurred_at"] >= cutoff:
+    for pk, occurred_at, digest in rows:
+        if occurred_at >= cutoff:
             break
-        entries.append((pk, event_digest(row)))
-        times.append(row["occurred_at"])
+        entries.append((pk, digest))
+        times.append(occurred_at)
     if not entries:
         return None
     manifest = b"".join(manifest_entry(pk, digest) for pk, digest in entries)

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from accounts.tests.factories import StaffFactory
 from audit.actions import Action
 from audit.chain import event_digest
 from audit.models import AuditBlock, AuditEvent
@@ -89,7 +90,50 @@ def test_the_event_encoding_is_fixed():
         "request_id": "abc",
         "data": {"b": 1, "a": "张*"},
     }
-    assert event_digest(row).hex() == "4b14f3624eb44c2d8fe2159acbc200fe77e5681efe91ee2a0840b015473b7480"
+    assert event_digest(row).hex() == "11624f85552db909256a6f29a674ae78e164a042c53e50b7720e790538a20dd8"
+
+
+TRICKY_DATA = [
+    {},
+    [],
+    {"b": 1, "a": "张*", "aa": None, "z": True, "y": False},
+    {"长键名": 1, "k": {"nested": [1, 2.5, -3, 10**15, 1e20, 0.1, "x"]}, "é": "ü"},
+    {"q": 'quote " backslash \\ slash / newline \n tab \t cr \r bell \x07 del \x7f'},
+    {"ab": 1, "b": 2, "ba": 3, "a": 4, "": 5},
+    {"line sep": "\u2028 \u2029", "emoji": "🙂", "nul-like": "\x01\x1f"},
+]
+
+
+@pytest.mark.parametrize("data", TRICKY_DATA, ids=range(len(TRICKY_DATA)))
+def test_postgresql_digests_equal_the_reference_encoding(data):
+    from datetime import UTC, datetime
+
+    from audit.chain import FIELDS
+    from audit.digests import event_digests
+    from audit.models import AuditEvent as Event
+
+    actor = StaffFactory()
+    with transaction.atomic():
+        for ip, agent in (("10.1.2.3", 'Mozilla "x" 中文'), ("2001:db8::1", ""), (None, "\\")):
+            Event.objects.create(
+                occurred_at=datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+                actor=actor,
+                actor_kind="staff",
+                actor_label="李四",
+                action=Action.LOGOUT,
+                subject_type="cards.card",
+                subject_id="12345678901234567890",
+                ip=ip,
+                user_agent=agent,
+                request_id="r",
+                data=data,
+            )
+    by_database = [(pk, digest) for pk, _at, digest in event_digests(after=0)]
+    reference = [
+        (pk, event_digest(dict(zip(FIELDS, values, strict=True))))
+        for pk, *values in Event.objects.order_by("pk").values_list("pk", *FIELDS)
+    ]
+    assert len(by_database) == 3 and by_database == reference
 
 
 def test_a_changed_field_is_found_in_its_block(sealed):
@@ -199,3 +243,26 @@ def call_command_out(*args) -> str:
 
 def verify_with(checkpoint: str) -> str:
     return call_command_out("verify_audit_chain", "--checkpoint", checkpoint)
+
+
+@pytest.mark.django_db(transaction=True)  # the halves are checked on connections of their own
+def test_a_long_chain_is_checked_in_two_halves_and_the_link_between_them(settings):
+    from audit.verify import PARALLEL_FROM_BLOCKS
+
+    settings.AUDIT_SEAL_BLOCK_EVENTS = 2
+    events = write_events(2 * PARALLEL_FROM_BLOCKS + 2)
+    audit_events_seal()
+    blocks = PARALLEL_FROM_BLOCKS + 1
+    assert verify().startswith(f"OK: {blocks} blocks, {2 * blocks} events sealed")
+
+    second_half = blocks // 2 + 1  # the first block the second thread checks
+    target = events[2 * (second_half + 3)]  # an event a few blocks into the second half
+    as_superuser("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [target.pk])
+    assert (
+        broken()
+        == f"BROKEN at block {second_half + 4}, event {target.pk}: changed (after {second_half + 3} good blocks)"
+    )
+    as_superuser("UPDATE audit_auditevent SET action = %s WHERE id = %s", [Action.LOGOUT, target.pk])
+
+    on_blocks("UPDATE audit_auditblock SET previous_hash = %s WHERE number = %s", [bytes(32), second_half])
+    assert broken().startswith(f"BROKEN at block {second_half}: link broken")
