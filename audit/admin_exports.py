@@ -15,7 +15,7 @@ from audit.exporting.sources import SOURCES
 from audit.forms import AuditExportForm
 from audit.models import AuditExport
 from audit.services import ExportRefused, audit_export_download, audit_export_request, audit_export_stream
-from lending.admin_tools import ReadOnlyAdminMixin
+from lending.admin_tools import ReadOnlyAdminMixin, object_pk
 
 
 def rows_at_most(spec, limit: int) -> int:
@@ -102,7 +102,9 @@ class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """The job: its filters, a progress bar (the page reloads while it runs) and the download."""
         if not self.has_view_permission(request) or request.method != "GET":
             raise PermissionDenied  # nothing about a job can be changed
-        export = get_object_or_404(self.get_queryset(request), pk=object_id)  # others' jobs: not found
+        export = get_object_or_404(
+            self.get_queryset(request), pk=object_pk(AuditExport, object_id)
+        )  # others' jobs: not found
         context = {
             **self.admin_site.each_context(request),
             "title": _("Audit export %(export)s") % {"export": export},

@@ -22,7 +22,7 @@ from audit.services import (
     risk_alert_acknowledge,
     risk_alert_resolve,
 )
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin, note_action
+from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin, note_action, object_pk
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -144,7 +144,9 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        case = get_object_or_404(ReviewCase.objects.select_related("borrower", "requested_by"), pk=object_id)
+        case = get_object_or_404(
+            ReviewCase.objects.select_related("borrower", "requested_by"), pk=object_pk(ReviewCase, object_id)
+        )
         review_case_mark_seen(officer=request.user, case=case)
         can_decide = case.is_open and request.user.has_perm("audit.decide_reviewcase")
         extra = {

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
@@ -26,6 +27,27 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def history_view(self, request, object_id, extra_context=None):
+        object_pk(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """A past version (simple_history) is shown, never restored: its POST saves the version over
+        the row for anyone who may view it (SIMPLE_HISTORY_REVERT_DISABLED only hides the button)."""
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        object_pk(self.model, object_id)
+        object_pk(getattr(self.model, self.model._meta.simple_history_manager_attribute).model, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def object_pk(model, object_id):
+    """The primary key an admin URL's id stands for; any other text is not found (never a 500)."""
+    try:
+        return model._meta.pk.to_python(unquote(str(object_id)))
+    except ValidationError:
+        raise Http404 from None
 
 
 class AccessLoggedAdminMixin:

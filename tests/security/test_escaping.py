@@ -2,13 +2,11 @@
 text on every back-office and portal page, never run: the raw tag appears nowhere."""
 
 import pytest
-from django.db import transaction
 
 from accounts.services import account_freeze
 from accounts.tests.factories import StaffFactory
-from audit.actions import Action
-from audit.models import ReviewCase
-from audit.services import record, review_case_decide, risk_alert_acknowledge, risk_scan
+from audit.models import ReviewCase, RiskAlert
+from audit.services import review_case_decide, risk_alert_acknowledge
 from lending.models import Installment
 from lending.services import installment_retry
 from tests.security import admin_world
@@ -32,9 +30,7 @@ def test_markup_in_notes_and_reasons_is_escaped_everywhere(bind, borrower, make_
         installment_id=Installment.objects.exclude(status="paid").first().pk,
         note=f"again {SCRIPT}",
     )
-    with transaction.atomic():
-        record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
-    (alert,) = risk_scan()
+    alert = RiskAlert.objects.get()  # raised while the world was built
     risk_alert_acknowledge(actor=officer, alert=alert, note=f"on it {IMAGE}")
 
     client = admin_login(StaffFactory(is_superuser=True))
