@@ -28,6 +28,7 @@ from bench.sandbox_people import (  # noqa: E402
     p95,
     queued_tasks,
     sms_code,
+    statements,
 )
 
 DATABASE = "lending_bench_flows"
@@ -40,7 +41,6 @@ def main() -> None:
     django_on(DATABASE)
     from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from accounts.policies import current_policy
     from accounts.services import (
@@ -64,8 +64,7 @@ def main() -> None:
     @contextmanager
     def timed(flow: str):
         """Add the block's time and queries to ``flow``'s current sample."""
-        connection.queries_log.clear()
-        with queued_tasks(), CaptureQueriesContext(connection) as captured:
+        with queued_tasks(), statements() as captured:
             began = time.perf_counter()
             yield
             seconds[flow][-1] += time.perf_counter() - began

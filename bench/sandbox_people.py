@@ -1,8 +1,9 @@
 """Shared by the service benchmarks: a fresh database, borrowers the sandbox bank accepts, codes.
 
 ``django_on(database)`` drops and recreates the database, migrates it in another process and
-sets Django up in this one with texts kept in memory (read back for the codes) and Celery tasks
-run in-process; ``queued_tasks()`` holds them in the outbox while a service call is timed.
+sets Django up in this one with production settings (DEBUG off, fresh keys), texts kept in
+memory (read back for the codes) and Celery tasks run in-process; ``queued_tasks()`` holds them
+in the outbox while a service call is timed; ``statements()`` lists the SQL a block sends.
 """
 
 import os
@@ -17,10 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def django_on(database: str) -> None:
+    import base64
+    import secrets
+
     import psycopg
+    from cryptography.fernet import Fernet
 
     os.environ.update(
         DJANGO_SETTINGS_MODULE="lending.settings",
+        DJANGO_DEBUG="false",  # production settings: no debug cursor or query log in the timings
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        PII_HMAC_KEY=secrets.token_urlsafe(32),
+        AUDIT_SIGNING_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         LOG_LEVEL="WARNING",
         SMS_BACKEND="accounts.sms.LocmemBackend",
@@ -40,6 +50,21 @@ def django_on(database: str) -> None:
 
     app.conf.task_always_eager = True
     settings.SMS_CODE_THROTTLE_FACTOR = 0
+
+
+@contextmanager
+def statements():
+    """The SQL the block sends, through a light execute wrapper (not Django's debug cursor)."""
+    from django.db import connection
+
+    sent = []
+
+    def remember(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(remember):
+        yield sent
 
 
 @contextmanager

@@ -21,6 +21,8 @@ MOBILE_RE = re.compile(_EDGE_BEFORE + r"(?:\+?86[ -]?)?1[3-9]\d{9}" + _EDGE_AFTE
 
 def mask_phone(phone) -> str:
     """``+8613800138000`` -> ``138****8000`` (mainland convention: first 3 and last 4)."""
+    if getattr(phone, "national_number", None):  # a parsed PhoneNumber: str() would validate it again
+        phone = f"+{phone.country_code}{phone.national_number}"
     digits = re.sub(r"\D", "", str(phone or ""))
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
@@ -65,14 +67,23 @@ def find_pii(text: str) -> list[str]:
 
 
 def find_pii_in(value) -> list[str]:
-    """``find_pii`` over every string, key and number nested in JSON-like ``value``."""
+    """``find_pii`` over every string, key and number nested in JSON-like ``value``.
+
+    The leaves are searched as one text joined by a separator no pattern crosses, which is
+    several times faster than a search per leaf (audit events are checked on every write)."""
+    return sorted(find_pii("\x1f".join(_leaves(value))))
+
+
+def _leaves(value):
     if isinstance(value, dict):
-        return sorted({kind for k, v in value.items() for kind in find_pii_in(k) + find_pii_in(v)})
-    if isinstance(value, list | tuple):
-        return sorted({kind for item in value for kind in find_pii_in(item)})
-    if isinstance(value, str | int):
-        return find_pii(str(value))
-    return []
+        for key, item in value.items():
+            yield from _leaves(key)
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, str | int):
+        yield str(value)
 
 
 def redact(text: str) -> str:
