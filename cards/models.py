@@ -100,6 +100,14 @@ class Card(models.Model):
         return self.active_mandate if self.status == self.Status.ACTIVE else None
 
 
+class MandateQuerySet(models.QuerySet):
+    def debitable(self):
+        """The mandates loans are debited through: each repayment card's ``debit_mandate``."""
+        return self.filter(
+            status=Mandate.Status.ACTIVE, card__status=Card.Status.ACTIVE, card__is_repayment=True
+        )
+
+
 class Mandate(models.Model):
     """The borrower's debit authorisation at the bank: the token debits run on (never a password)."""
 
@@ -116,6 +124,7 @@ class Mandate(models.Model):
     revoked_at_bank = models.DateTimeField(_("revoked at the bank"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["token_encrypted"])
+    objects = MandateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("debit mandate")

@@ -3,6 +3,7 @@
 import hashlib
 
 from django.db import connection
+from django.utils import timezone
 
 
 def advisory_xact_lock(name: str) -> None:
@@ -18,33 +19,77 @@ def advisory_xact_lock(name: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def bulk_update(objs, fields: list[str]) -> None:
-    """Write ``fields`` of many rows of one model in one statement.
+def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Set ``fields`` of many rows of ``model`` in one statement; each row is ``(pk, *values)``.
 
-    Django's ``bulk_update`` builds a CASE expression per field and row, which costs more
-    Python time than the update itself on large batches; on PostgreSQL this sends
-    ``UPDATE ... FROM (VALUES ...)`` instead. Elsewhere (SQLite) it falls back to Django's.
+    For batch services (collection) that work on plain values, not model instances. Django's
+    ``bulk_update`` builds a CASE expression per field and row, which costs more Python time
+    than the update itself; on PostgreSQL this sends ``UPDATE ... FROM (VALUES ...)``.
+    Elsewhere (SQLite, the embedded default) it falls back to Django's.
     """
-    objs = list(objs)
-    if not objs:
+    if not rows:
         return
-    model = type(objs[0])
     if connection.vendor != "postgresql":
+        objs = [model(pk=row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows]
         model._default_manager.bulk_update(objs, fields)
         return
     meta = model._meta
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    casts = [f"{field.cast_db_type(connection)}" for field in columns]
-    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    row_sql = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in columns) + ")"
     assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in columns[1:])
     names = ", ".join(f'"{field.column}"' for field in columns)
     sql = (
         f'UPDATE "{meta.db_table}" AS t SET {assignments} '  # noqa: S608 (names come from the model)
-        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({names}) "
+        f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v({names}) "
         f'WHERE t."{meta.pk.column}" = v."{meta.pk.column}"'
     )
-    params = [
-        field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs for field in columns
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert many rows of ``model`` (``fields`` by attname, e.g. ``installment_id``) without
+    building model instances: COPY on PostgreSQL, ``bulk_create`` elsewhere.
+
+    Values must be what the driver takes as they are: ints, strings, Decimals, aware
+    datetimes, booleans, None; fields left out get their model default, the same for every
+    row. COPY does not pass through Django's cursor wrappers, so query counters do not see it.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(model(**dict(zip(fields, row, strict=True))) for row in rows)
+        return
+    meta = model._meta
+    given = [meta.get_field(name) for name in fields]
+    defaults = [field for field in meta.concrete_fields if field not in given and field is not meta.pk]
+    extra = tuple(field.get_db_prep_save(field.get_default(), connection) for field in defaults)
+    columns = ", ".join(f'"{field.column}"' for field in given + defaults)
+    sql = f'COPY "{meta.db_table}" ({columns}) FROM STDIN'  # noqa: S608 (names come from the model)
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row + extra)
+
+
+_HISTORY_OWN = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def history_rows_create(model, pks, *, reason: str, user_id: int | None = None) -> None:
+    """A "changed" history row (django-simple-history) for each of ``pks``, copied from the
+    live rows by one ``INSERT ... SELECT``: what ``bulk_history_create`` records, without
+    loading the rows as instances first."""
+    pks = list(pks)
+    if not pks:
+        return
+    quote = connection.ops.quote_name
+    historical = model.history.model
+    tracked = ", ".join(quote(field.column) for field in historical.tracked_fields)
+    own = ", ".join(quote(column) for column in _HISTORY_OWN)
+    sql = (
+        f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {own}) "  # noqa: S608 (names come from the models)
+        f"SELECT {tracked}, %s, %s, '~', %s FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, reason, user_id, *pks])

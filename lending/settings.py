@@ -318,7 +318,7 @@ AUTODEBIT_RETRY_DAYS = (1, 2, 3)  # after a soft failure, retry this many days l
 AUTODEBIT_IN_FLIGHT_MINUTES = 15  # a debit still pending after this long is settled by asking the bank
 AUTODEBIT_REMINDER_DAYS = 3  # remind a borrower without a usable repayment card this long before a due date
 AUTODEBIT_REMINDER_AT = (9, 0)  # hour and minute of the daily reminder run
-AUTODEBIT_LOANS_PER_TASK = 200  # loans per collection task (one bank exchange each); the run fans out
+AUTODEBIT_LOANS_PER_TASK = 500  # loans per collection task (one bank exchange each); the run fans out
 
 # What beat runs. Long waits are rows in the database that these pick up, never countdowns.
 CELERY_BEAT_SCHEDULE = {

@@ -17,6 +17,7 @@ passes on what the borrower typed. ``faults`` switches network-like failures on 
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ from cards.bins import bank_of
 from cards.gateways.base import BankGateway, BindRefused, DebitRequest, DebitResult, GatewayUnavailable
 from cards.sandbox_bank.models import BankAccount, BankAgreement, BankBinding, BankDebit
 from lending.crypto import fingerprint
-from lending.db import bulk_update
+from lending.db import insert_rows, update_rows
 
 FOUR_ELEMENTS_FAIL, CARD_CLOSED, INSUFFICIENT_FUNDS, HARD_FAIL = "0002", "0069", "9995", "0119"
 OPENING_BALANCE = Decimal("1000000.00")
@@ -152,58 +153,121 @@ class SandboxGateway(BankGateway):
         return DebitResult(debit.succeeded, debit.reference, debit.failure_code, debit.soft)
 
     def _debit_batch(self, requests: list[DebitRequest]) -> dict[str, DebitResult]:
-        """Debit under each request's agreement once per idempotency key, in one transaction."""
+        """Debit under each request's agreement once per idempotency key, in one transaction.
+
+        Works on plain values, not model instances: a collection run sends thousands of
+        debits at a time (bench/autodebit.py)."""
         keys = [request.idempotency_key for request in requests]
         with transaction.atomic():
-            agreements = {
-                agreement.token: agreement
-                for agreement in BankAgreement.objects.select_for_update(of=("self", "account"))
-                .select_related("account")
-                .filter(token__in={request.token for request in requests})
-                .order_by("pk")
-            }
-            earlier = {
-                debit.idempotency_key: debit for debit in BankDebit.objects.filter(idempotency_key__in=keys)
-            }
-            accounts = {agreement.account_id: agreement.account for agreement in agreements.values()}
-            debits, changed_agreements = [], []
+            agreements = _agreements_locked({request.token for request in requests})
+            results = _results_of(keys)
+            now, debits = timezone.now(), []
             for request in requests:
-                if request.idempotency_key in earlier:
+                key = request.idempotency_key
+                if key in results:
                     continue
                 agreement = agreements[request.token]
-                account = accounts[agreement.account_id]
-                failure, soft = self._decide(agreement, account, request.amount)
-                if agreement.status == BankAgreement.Status.REVOKED and agreement.revoked_at is None:
-                    agreement.revoked_at = timezone.now()
-                    changed_agreements.append(agreement)
+                failure, soft = self._decide(agreement, request.amount)
+                results[key] = result = DebitResult(not failure, secrets.token_hex(12), failure, soft)
                 debits.append(
-                    BankDebit(
-                        idempotency_key=request.idempotency_key,
-                        agreement=agreement,
-                        amount=request.amount,
-                        succeeded=not failure,
-                        failure_code=failure,
-                        soft=soft,
-                        reference=secrets.token_hex(12),
+                    (
+                        key,
+                        agreement.pk,
+                        request.amount,
+                        result.succeeded,
+                        failure,
+                        soft,
+                        result.reference,
+                        now,
                     )
                 )
-            bulk_update(accounts.values(), ["balance"])
-            bulk_update(changed_agreements, ["status", "revoked_at"])
-            BankDebit.objects.bulk_create(debits)
-        earlier.update((debit.idempotency_key, debit) for debit in debits)
-        return {key: self._result(earlier[key]) for key in keys}
+            accounts = {agreement.account for agreement in agreements.values() if agreement.account.debited}
+            update_rows(BankAccount, ["balance"], [(account.pk, account.balance) for account in accounts])
+            ended = [(a.pk, a.status, now) for a in agreements.values() if a.ended_now]
+            update_rows(BankAgreement, ["status", "revoked_at"], ended)
+            insert_rows(BankDebit, _DEBIT_FIELDS, debits)
+        return {key: results[key] for key in keys}
 
     @staticmethod
-    def _decide(agreement: BankAgreement, account: BankAccount, amount: Decimal) -> tuple[str, bool]:
+    def _decide(agreement: "_Agreement", amount: Decimal) -> tuple[str, bool]:
         """The bank's rules for one debit: (failure code or "", soft). Takes the money on success."""
+        account = agreement.account
         if agreement.status == BankAgreement.Status.REVOKED:
             return "mandate_revoked", False
         if account.status == BankAccount.Status.CLOSED:
             return "card_closed", False
         if account.last4 == HARD_FAIL:
-            agreement.status = BankAgreement.Status.REVOKED
+            agreement.status, agreement.ended_now = BankAgreement.Status.REVOKED, True
             return "mandate_revoked", False
         if account.last4 == INSUFFICIENT_FUNDS or account.balance < amount:
             return "insufficient_funds", True
         account.balance -= amount
+        account.debited = True
         return "", False
+
+
+_DEBIT_FIELDS = [
+    "idempotency_key",
+    "agreement_id",
+    "amount",
+    "succeeded",
+    "failure_code",
+    "soft",
+    "reference",
+    "created_at",
+]
+
+
+_AGREEMENT_COLUMNS = (
+    "token",
+    "pk",
+    "status",
+    "account_id",
+    "account__status",
+    "account__last4",
+    "account__balance",
+)
+
+
+def _agreements_locked(tokens) -> dict[str, "_Agreement"]:
+    """The agreements under ``tokens`` with their accounts, by token; both locked (FOR UPDATE
+    without OF locks the rows of every table in the query)."""
+    rows = (
+        BankAgreement.objects.select_for_update()
+        .filter(token__in=tokens)
+        .order_by("pk")
+        .values_list(*_AGREEMENT_COLUMNS)
+    )
+    accounts, agreements = {}, {}
+    for token, pk, status, account_id, account_status, last4, balance in rows:
+        account = accounts.setdefault(account_id, _Account(account_id, account_status, last4, balance))
+        agreements[token] = _Agreement(pk, status, account)
+    return agreements
+
+
+def _results_of(keys) -> dict[str, DebitResult]:
+    """What the bank already answered for any of ``keys``."""
+    rows = BankDebit.objects.filter(idempotency_key__in=keys).values_list(
+        "idempotency_key", "succeeded", "reference", "failure_code", "soft"
+    )
+    return {
+        key: DebitResult(succeeded, reference, failure, soft)
+        for key, succeeded, reference, failure, soft in rows
+    }
+
+
+@dataclass(eq=False)
+class _Account:
+    pk: int
+    status: str
+    last4: str
+    balance: Decimal
+    debited: bool = False
+
+
+@dataclass(eq=False)
+class _Agreement:
+    pk: int
+    status: str
+    account: _Account
+    ended_now: bool = False

@@ -15,15 +15,19 @@ A worker that dies between 1 and 3 leaves its attempts pending; once older than
 ``AUTODEBIT_IN_FLIGHT_MINUTES`` the next run settles them by querying the bank. The database
 holds at most one pending and one successful attempt per installment (constraints), and the
 bank debits a key once: re-runs, duplicate deliveries and two workers collect once.
+
+The three steps work on plain values and write with set-based statements (``lending.db``), not
+model instances: a morning run collects every installment due that day (bench/autodebit.py).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,12 +35,14 @@ from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
 from audit.context import system_job
-from audit.services import record, record_many
+from audit.services import SubjectRef, record, record_many
 from cards.gateways import get_gateway
 from cards.gateways.base import DebitRequest, DebitResult, GatewayUnavailable
-from lending.db import bulk_update
+from lending.crypto import decrypt
+from lending.db import history_rows_create, insert_rows, update_rows
 from lending.errors import DomainError
 from lending.models import DebitAttempt, Installment, Loan
+from lending.pii import mask_card
 
 NO_ANSWER = "no_answer"  # the bank never received the debit (timeout or a worker died): soft
 NO_REPAYMENT_CARD = "no_repayment_card"  # nothing to debit: hard
@@ -63,165 +69,238 @@ def _in_flight_since() -> datetime:
 
 
 @dataclass(frozen=True)
-class Opened:
-    attempt: DebitAttempt
-    ask_bank: bool  # False: settle by querying its key (a stale pending attempt), or without the bank
+class Debit:
+    """An open attempt on its way to the bank, named by its idempotency key."""
+
+    key: str
+    amount: Decimal
+    token_encrypted: str  # the mandate's; "" when there was no usable mandate
+    ask_bank: bool  # False: settle by querying the key (a stale pending attempt), or without the bank
 
 
-def _repayment_cards(borrower_ids) -> dict:
-    """Each borrower's live repayment card with its mandates, in two queries."""
-    from cards.models import LIVE, Card
-
-    cards = Card.objects.filter(user_id__in=borrower_ids, is_repayment=True, status__in=LIVE)
-    return {card.user_id: card for card in cards.prefetch_related("mandates")}
+_OPEN_FIELDS = [
+    "installment_id",
+    "card_id",
+    "mandate_id",
+    "number",
+    "amount",
+    "idempotency_key",
+    "status",
+    "trigger",
+    "created_at",
+]
 
 
 def debit_attempts_open(
     *, installment_ids, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE
-) -> list[Opened]:
+) -> list[Debit]:
     """Start one debit of each installment that is due (or, for an officer, unpaid); leave out the
     paid, the not yet due, and those with a debit in flight. Stale pending attempts come back to
     be settled by a query."""
     with transaction.atomic():
         installments = list(
             Installment.objects.select_for_update(of=("self",))
-            .select_related("loan")
             .filter(pk__in=list(installment_ids))
             .order_by("pk")
+            .annotate(left=F("principal_due") + F("interest_due") - F("paid_amount"))
+            .values_list("pk", "loan__borrower_id", "status", "next_attempt_at", "left", named=True)
         )
         ids = [installment.pk for installment in installments]
-        attempts = DebitAttempt.objects.filter(installment_id__in=ids)
-        pending = {a.installment_id: a for a in attempts.filter(status=DebitAttempt.Status.PENDING)}
-        last = dict(
-            attempts.values("installment_id").annotate(n=Max("number")).values_list("installment_id", "n")
-        )
-        cards = _repayment_cards({installment.loan.borrower_id for installment in installments})
-        opened, new = [], []
+        pending = _pending_attempts(ids)
+        last = _last_attempt_numbers(ids)
+        mandates = _debit_mandates({installment.loan__borrower_id for installment in installments})
+        stale_since, due_before, now = _in_flight_since(), collectable_before(day), timezone.now()
+        opened, rows = [], []
         for installment in installments:
             if installment.pk in pending:
-                if pending[installment.pk].created_at < _in_flight_since():
-                    opened.append(Opened(pending[installment.pk], ask_bank=False))
-            elif _collectable(installment, day, trigger):
-                new.append(_new_attempt(installment, cards.get(installment.loan.borrower_id), last, trigger))
-        DebitAttempt.objects.bulk_create(new)
-    return opened + [Opened(attempt, ask_bank=attempt.mandate_id is not None) for attempt in new]
+                attempt = pending[installment.pk]
+                if attempt.created_at < stale_since:
+                    opened.append(Debit(attempt.idempotency_key, attempt.amount, attempt.token or "", False))
+            elif _collectable(installment, due_before, trigger):
+                card_id, mandate_id, token = mandates.get(installment.loan__borrower_id, (None, None, ""))
+                number = last.get(installment.pk, 0) + 1
+                key = DebitAttempt.key_for(installment.pk, number)
+                opened.append(Debit(key, installment.left, token, bool(mandate_id)))
+                row = (installment.pk, card_id, mandate_id, number, installment.left, key)
+                rows.append(row + (DebitAttempt.Status.PENDING, trigger, now))
+        insert_rows(DebitAttempt, _OPEN_FIELDS, rows)
+    return opened
 
 
-def _collectable(installment: Installment, day: date, trigger: str) -> bool:
-    if installment.status == Installment.Status.PAID or installment.next_attempt_at is None:
-        return False
-    return trigger != DebitAttempt.Trigger.SCHEDULE or installment.next_attempt_at < collectable_before(day)
+def _pending_attempts(installment_ids: list[int]) -> dict:
+    """The installments' debits in flight, by installment id."""
+    rows = DebitAttempt.objects.filter(installment_id__in=installment_ids, status=DebitAttempt.Status.PENDING)
+    rows = rows.annotate(token=F("mandate__token_encrypted"))
+    fields = ("installment_id", "idempotency_key", "amount", "created_at", "token")
+    return {row.installment_id: row for row in rows.values_list(*fields, named=True)}
 
 
-def _new_attempt(installment: Installment, card, last: dict, trigger: str) -> DebitAttempt:
-    mandate = card.debit_mandate if card is not None else None
-    number = (last.get(installment.pk) or 0) + 1
-    return DebitAttempt(
-        installment=installment,
-        card=card if mandate else None,
-        mandate=mandate,
-        number=number,
-        amount=installment.amount_due - installment.paid_amount,
-        idempotency_key=DebitAttempt.key_for(installment.pk, number),
-        trigger=trigger,
+def _last_attempt_numbers(installment_ids: list[int]) -> dict[int, int]:
+    attempts = DebitAttempt.objects.filter(installment_id__in=installment_ids)
+    return dict(
+        attempts.values("installment_id").annotate(n=Max("number")).values_list("installment_id", "n")
     )
 
 
-def bank_outcomes(opened: list[Opened]) -> dict[int, DebitResult | None]:
-    """What the bank did with each attempt's key, by attempt id: debited (once), or queried.
+def _debit_mandates(borrower_ids) -> dict[int, tuple[int, int, str]]:
+    """Each borrower's mandate loans are debited through (``Mandate.objects.debitable``), as
+    ``(card id, mandate id, encrypted token)`` by borrower id, in one query."""
+    from cards.models import Mandate
+
+    rows = Mandate.objects.debitable().filter(card__user_id__in=borrower_ids)
+    return {user: (card, pk, token) for user, card, pk, token in rows.values_list(*_MANDATE_COLUMNS)}
+
+
+_MANDATE_COLUMNS = ("card__user_id", "card_id", "pk", "token_encrypted")
+
+
+def _collectable(installment, due_before: datetime, trigger: str) -> bool:
+    if installment.status == Installment.Status.PAID or installment.next_attempt_at is None:
+        return False
+    return trigger != DebitAttempt.Trigger.SCHEDULE or installment.next_attempt_at < due_before
+
+
+def bank_outcomes(opened: list[Debit]) -> dict[str, DebitResult | None]:
+    """What the bank did with each attempt's key: debited (once), or queried.
     None: no answer yet (the attempt stays pending)."""
     gateway = get_gateway()
     outcomes = {
-        o.attempt.pk: DebitResult(False, failure_code=NO_REPAYMENT_CARD)
-        for o in opened
-        if not o.attempt.mandate_id
+        d.key: DebitResult(False, failure_code=NO_REPAYMENT_CARD) for d in opened if not d.token_encrypted
     }
-    to_debit = [o.attempt for o in opened if o.ask_bank]
+    to_debit = [d for d in opened if d.ask_bank]
     try:
         debited = gateway.debit_many(
-            [DebitRequest(a.mandate.token, a.amount, a.idempotency_key) for a in to_debit]
+            [DebitRequest(decrypt(d.token_encrypted), d.amount, d.key) for d in to_debit]
         )
     except GatewayUnavailable:  # the whole exchange timed out: each key is queried below
         debited = {}
-    for attempt in to_debit:
-        outcomes[attempt.pk] = debited.get(attempt.idempotency_key)
-    for o in opened:
-        if o.attempt.pk not in outcomes or (o.ask_bank and outcomes[o.attempt.pk] is None):
-            outcomes[o.attempt.pk] = _query(gateway, o.attempt)
+    for debit in to_debit:
+        outcomes[debit.key] = debited.get(debit.key)
+    for debit in opened:
+        if debit.key not in outcomes or (debit.ask_bank and outcomes[debit.key] is None):
+            outcomes[debit.key] = _query(gateway, debit.key)
     return outcomes
 
 
-def _query(gateway, attempt: DebitAttempt) -> DebitResult | None:
+def _query(gateway, key: str) -> DebitResult | None:
     try:
-        outcome = gateway.query_debit(idempotency_key=attempt.idempotency_key)
+        outcome = gateway.query_debit(idempotency_key=key)
     except GatewayUnavailable:
         return None
     return outcome if outcome is not None else DebitResult(False, failure_code=NO_ANSWER, soft=True)
 
 
+@dataclass
+class _Settling:
+    """One pending attempt (a row of ``_SETTLE_COLUMNS``) and its installment while the bank's
+    answer is recorded."""
+
+    attempt: tuple
+    result: DebitResult
+    loan_id: int
+    installment_number: int
+    paid_amount: Decimal
+    soft_failures: int
+    status: str = ""
+    next_attempt_at: datetime | None = None
+    reason: str = ""
+
+
 @transaction.atomic
-def debit_attempts_settle(*, outcomes: dict[int, DebitResult], day: date) -> list[DebitAttempt]:
-    """Record the bank's answers once; settling an attempt again changes nothing."""
-    installment_ids = DebitAttempt.objects.filter(pk__in=outcomes).values_list("installment_id", flat=True)
+def debit_attempts_settle(*, outcomes: dict[str, DebitResult], day: date) -> list[str]:
+    """Record the bank's answers once; settling an attempt again changes nothing. Returns the
+    keys settled now."""
+    attempts = DebitAttempt.objects.filter(idempotency_key__in=list(outcomes))
     installments = {
-        i.pk: i
-        for i in Installment.objects.select_for_update(of=("self",))
-        .select_related("loan__borrower")
-        .filter(pk__in=list(installment_ids))
+        row[0]: row
+        for row in Installment.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(attempts.values_list("installment_id", flat=True)))
         .order_by("pk")
+        .values_list("pk", "loan_id", "number", "paid_amount", "soft_failures")
     }
     locked = (
-        DebitAttempt.objects.select_for_update(of=("self",))
-        .select_related("card")
-        .filter(pk__in=outcomes, status=DebitAttempt.Status.PENDING)
+        attempts.select_for_update(of=("self",))
+        .filter(status=DebitAttempt.Status.PENDING)
         .order_by("pk")
+        .values_list(*_SETTLE_COLUMNS, named=True)
     )
-    now, settled = timezone.now(), []
+    settling = []
     for attempt in locked:
-        result = outcomes[attempt.pk]
-        attempt.installment = installment = installments[attempt.installment_id]
-        attempt.status = DebitAttempt.Status.SUCCEEDED if result.succeeded else DebitAttempt.Status.FAILED
-        attempt.gateway_reference = result.reference
-        attempt.failure_code = "" if result.succeeded else result.failure_code
-        attempt.settled_at = now
-        if result.succeeded:
-            _installment_paid(installment, attempt)
-        else:
-            _installment_unpaid(installment, attempt, soft=result.soft, day=day)
-        settled.append(attempt)
-    if not settled:
-        return settled
-    bulk_update(settled, ["status", "gateway_reference", "failure_code", "settled_at"])
-    changed = [a.installment for a in settled]
-    bulk_update(changed, ["paid_amount", "status", "next_attempt_at", "soft_failures"])
-    Installment.history.bulk_history_create(changed, update=True)
-    _loan_statuses_update({i.loan for i in changed})
-    _mandates_ended_by_bank([a.mandate_id for a in settled if a.failure_code == MANDATE_REVOKED], now)
-    record_many(actor=None, entries=[_audit_entry(attempt) for attempt in settled])
-    for attempt in settled:
-        if attempt.status == DebitAttempt.Status.FAILED:
-            _tell_borrower_debit_failed(attempt.installment, attempt)
-    return settled
+        _, loan_id, number, paid_amount, soft_failures = installments[attempt.installment_id]
+        entry = _Settling(
+            attempt, outcomes[attempt.idempotency_key], loan_id, number, paid_amount, soft_failures
+        )
+        _installment_outcome(entry, day)
+        settling.append(entry)
+    if settling:
+        _settled_write(settling)
+    return [entry.attempt.idempotency_key for entry in settling]
 
 
-def _installment_paid(installment: Installment, attempt: DebitAttempt) -> None:
-    installment.paid_amount += attempt.amount
-    installment.status = Installment.Status.PAID
-    installment.next_attempt_at = None
-    installment.soft_failures = 0
-    installment._change_reason = f"collected by debit attempt {attempt.number}"
+_SETTLE_COLUMNS = (
+    "pk",
+    "idempotency_key",
+    "installment_id",
+    "number",
+    "amount",
+    "card_id",
+    "card__last4",
+    "mandate_id",
+)
 
 
-def _installment_unpaid(installment: Installment, attempt: DebitAttempt, *, soft: bool, day: date) -> None:
+def _installment_outcome(entry: _Settling, day: date) -> None:
+    """What the answer does to the installment: paid, a retry days later, or stopped."""
+    result, number = entry.result, entry.attempt.number
+    if result.succeeded:
+        entry.paid_amount += entry.attempt.amount
+        entry.status, entry.soft_failures = Installment.Status.PAID, 0
+        entry.reason = f"collected by debit attempt {number}"
+        return
     delays = settings.AUTODEBIT_RETRY_DAYS
-    if soft and installment.soft_failures < len(delays):
-        wait = timedelta(days=delays[installment.soft_failures])
-        installment.next_attempt_at = collection_start(day + wait)
-        installment.soft_failures += 1
-    else:
-        installment.next_attempt_at = None
-    installment.status = Installment.Status.OVERDUE
-    installment._change_reason = f"debit attempt {attempt.number} failed: {attempt.failure_code}"
+    if result.soft and entry.soft_failures < len(delays):
+        entry.next_attempt_at = collection_start(day + timedelta(days=delays[entry.soft_failures]))
+        entry.soft_failures += 1
+    entry.status = Installment.Status.OVERDUE
+    entry.reason = f"debit attempt {number} failed: {result.failure_code}"
+
+
+def _settled_write(settling: list[_Settling]) -> None:
+    now = timezone.now()
+    update_rows(
+        DebitAttempt,
+        ["status", "gateway_reference", "failure_code", "settled_at"],
+        [(e.attempt.pk, _attempt_status(e), e.result.reference, _failure_code(e), now) for e in settling],
+    )
+    update_rows(
+        Installment,
+        ["paid_amount", "status", "next_attempt_at", "soft_failures"],
+        [
+            (e.attempt.installment_id, e.paid_amount, e.status, e.next_attempt_at, e.soft_failures)
+            for e in settling
+        ],
+    )
+    by_reason = defaultdict(list)
+    for entry in settling:
+        by_reason[entry.reason].append(entry.attempt.installment_id)
+    for reason, installment_ids in by_reason.items():
+        history_rows_create(Installment, installment_ids, reason=reason)
+    _loan_statuses_update({entry.loan_id for entry in settling})
+    _mandates_ended_by_bank(
+        [e.attempt.mandate_id for e in settling if _failure_code(e) == MANDATE_REVOKED], now
+    )
+    record_many(actor=None, entries=[_audit_entry(entry) for entry in settling])
+    failed = [entry for entry in settling if not entry.result.succeeded]
+    if failed:
+        _tell_borrowers_debits_failed(failed)
+
+
+def _attempt_status(entry: _Settling) -> str:
+    return DebitAttempt.Status.SUCCEEDED if entry.result.succeeded else DebitAttempt.Status.FAILED
+
+
+def _failure_code(entry: _Settling) -> str:
+    return "" if entry.result.succeeded else entry.result.failure_code
 
 
 def _mandates_ended_by_bank(mandate_ids: list[int], now) -> None:
@@ -229,72 +308,79 @@ def _mandates_ended_by_bank(mandate_ids: list[int], now) -> None:
     the next run all see the card cannot be debited."""
     from cards.models import Mandate
 
-    mandates = list(
-        Mandate.objects.select_for_update().filter(pk__in=mandate_ids, status=Mandate.Status.ACTIVE)
+    ended = list(
+        Mandate.objects.select_for_update()
+        .filter(pk__in=mandate_ids, status=Mandate.Status.ACTIVE)
+        .values_list("pk", flat=True)
     )
-    for mandate in mandates:
-        mandate.status, mandate.revoked_at, mandate.revoked_at_bank = Mandate.Status.REVOKED, now, now
-        mandate._change_reason = "revoked by the bank (a debit was refused)"
-    if mandates:
-        bulk_update(mandates, ["status", "revoked_at", "revoked_at_bank"])
-        Mandate.history.bulk_history_create(mandates, update=True)
+    update_rows(
+        Mandate, ["status", "revoked_at", "revoked_at_bank"], [(pk, "revoked", now, now) for pk in ended]
+    )
+    history_rows_create(Mandate, ended, reason="revoked by the bank (a debit was refused)")
 
 
-def _loan_statuses_update(loans: set[Loan]) -> None:
+def _loan_statuses_update(loan_ids: set[int]) -> None:
     """Paid off when nothing is left unpaid; overdue while an installment is; active otherwise."""
     unpaid = defaultdict(set)
-    rows = Installment.objects.filter(loan__in=loans).exclude(status=Installment.Status.PAID)
+    rows = Installment.objects.filter(loan_id__in=loan_ids).exclude(status=Installment.Status.PAID)
     for loan_id, status in rows.values_list("loan_id", "status"):
         unpaid[loan_id].add(status)
-    changed = []
-    for loan in loans:
-        if not unpaid[loan.pk]:
+    changes = defaultdict(list)
+    loans = Loan.objects.filter(pk__in=loan_ids, status__in=Loan.BEING_REPAID)
+    for loan_id, current in loans.values_list("pk", "status"):
+        if not unpaid[loan_id]:
             status, reason = Loan.Status.PAID_OFF, "paid off"
-        elif Installment.Status.OVERDUE in unpaid[loan.pk]:
+        elif Installment.Status.OVERDUE in unpaid[loan_id]:
             status, reason = Loan.Status.OVERDUE, "an installment was not collected"
         else:
             status, reason = Loan.Status.ACTIVE, "overdue installments collected"
-        if loan.status in Loan.BEING_REPAID and loan.status != status:
-            loan.status, loan._change_reason = status, reason
-            changed.append(loan)
-    if changed:
-        bulk_update(changed, ["status"])
-        Loan.history.bulk_history_create(changed, update=True)
+        if current != status:
+            changes[status, reason].append(loan_id)
+    for (status, reason), ids in changes.items():
+        Loan.objects.filter(pk__in=ids, status__in=Loan.BEING_REPAID).update(status=status)
+        history_rows_create(Loan, ids, reason=reason)
 
 
-def _audit_entry(attempt: DebitAttempt) -> dict:
-    installment = attempt.installment
-    succeeded = attempt.status == DebitAttempt.Status.SUCCEEDED
+def _audit_entry(entry: _Settling) -> dict:
+    attempt = entry.attempt
     return {
-        "action": Action.DEBIT_SUCCEEDED if succeeded else Action.DEBIT_FAILED,
-        "subject": attempt,
+        "action": Action.DEBIT_SUCCEEDED if entry.result.succeeded else Action.DEBIT_FAILED,
+        "subject": SubjectRef(DebitAttempt._meta.label_lower, str(attempt.pk)),
         "data": {
-            "loan": installment.loan_id,
-            "installment": installment.number,
+            "loan": entry.loan_id,
+            "installment": entry.installment_number,
             "attempt": attempt.number,
             "amount": str(attempt.amount),
-            "card": attempt.card.masked_number if attempt.card else "",
-            "failure_code": attempt.failure_code,
-            "next_attempt_at": installment.next_attempt_at.isoformat() if installment.next_attempt_at else "",
+            "card": mask_card(attempt.card__last4) if attempt.card_id else "",
+            "failure_code": _failure_code(entry),
+            "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else "",
         },
     }
 
 
-def _tell_borrower_debit_failed(installment: Installment, attempt: DebitAttempt) -> None:
-    borrower = installment.loan.borrower
-    params = {
-        "loan": installment.loan_id,
-        "number": installment.number,
-        "amount": str(attempt.amount),
-        "card": str(attempt.card) if attempt.card else "",
-    }
-    if installment.next_attempt_at:
-        params["retry_on"] = timezone.localdate(installment.next_attempt_at).isoformat()
-        kind, link = "debit_failed_retry", f"/loans/{installment.loan_id}/"
-    else:
-        kind, link = "debit_failed_stopped", "/cards/"
-    notification_create(user=borrower, kind=kind, params=params, link=link)
-    sms_queue(to=borrower.phone, template=kind, context=params, language=borrower.language)
+def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
+    """A text and a notice for each failed debit: when it is tried again, or to choose a card."""
+    from accounts.models import User
+    from cards.models import Card
+
+    borrowers = dict(Loan.objects.filter(pk__in={e.loan_id for e in failed}).values_list("pk", "borrower_id"))
+    users = User.objects.in_bulk(set(borrowers.values()))
+    cards = Card.objects.in_bulk({e.attempt.card_id for e in failed if e.attempt.card_id})
+    for entry in failed:
+        borrower, card = users[borrowers[entry.loan_id]], cards.get(entry.attempt.card_id)
+        params = {
+            "loan": entry.loan_id,
+            "number": entry.installment_number,
+            "amount": str(entry.attempt.amount),
+            "card": str(card) if card else "",
+        }
+        if entry.next_attempt_at:
+            params["retry_on"] = timezone.localdate(entry.next_attempt_at).isoformat()
+            kind, link = "debit_failed_retry", f"/loans/{entry.loan_id}/"
+        else:
+            kind, link = "debit_failed_stopped", "/cards/"
+        notification_create(user=borrower, kind=kind, params=params, link=link)
+        sms_queue(to=borrower.phone, template=kind, context=params, language=borrower.language)
 
 
 def installments_collect(
@@ -302,16 +388,22 @@ def installments_collect(
 ) -> list[DebitAttempt]:
     """Collect the installments due by ``day``: open attempts, one exchange with the bank, settle.
 
-    Returns the attempts touched (still pending ones too). Audited as the system job "autodebit".
+    Returns the attempts touched (still pending ones too), with their installments.
+    Audited as the system job "autodebit".
     """
+    installment_ids = list(installment_ids)
+    if not installment_ids:
+        return []
     with system_job("autodebit"):
         opened = debit_attempts_open(installment_ids=installment_ids, day=day, trigger=trigger)
         if not opened:
             return []
         outcomes = bank_outcomes(opened)
-        answered = {pk: result for pk, result in outcomes.items() if result is not None}
-        settled = {a.pk: a for a in debit_attempts_settle(outcomes=answered, day=day)} if answered else {}
-        return [settled.get(o.attempt.pk, o.attempt) for o in opened]
+        answered = {key: result for key, result in outcomes.items() if result is not None}
+        if answered:
+            debit_attempts_settle(outcomes=answered, day=day)
+    attempts = DebitAttempt.objects.select_related("installment").order_by("installment_id")
+    return list(attempts.filter(idempotency_key__in=[debit.key for debit in opened]))
 
 
 def _to_collect(day: date) -> Q:

@@ -225,7 +225,7 @@ def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borro
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
-    assert settled.pk == opened.attempt.pk and settled.status == "succeeded"
+    assert settled.idempotency_key == opened.key and settled.status == "succeeded"
     assert BankDebit.objects.count() == 1 and first(loan).status == Installment.Status.PAID
 
 
@@ -234,9 +234,9 @@ def test_settling_an_attempt_twice_changes_nothing_the_second_time(bind, borrowe
     loan = make_loan(borrower)
     [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
     outcomes = bank_outcomes([opened])
-    assert len(debit_attempts_settle(outcomes=outcomes, day=FIRST_DUE)) == 1
+    assert debit_attempts_settle(outcomes=outcomes, day=FIRST_DUE) == [opened.key]
     assert debit_attempts_settle(outcomes=outcomes, day=FIRST_DUE) == []
-    assert first(loan).paid_amount == opened.attempt.amount
+    assert first(loan).paid_amount == opened.amount
     assert AuditEvent.objects.filter(action="debit.succeeded").count() == 1
 
 
@@ -249,7 +249,8 @@ def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_de
     [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)  # in flight
 
     card_swap(actor=borrower, old=old, new=new, code=action_code(borrower, "card_swap", f"{old.pk}:{new.pk}"))
-    [settled] = debit_attempts_settle(outcomes=bank_outcomes([opened]), day=FIRST_DUE)
+    [key] = debit_attempts_settle(outcomes=bank_outcomes([opened]), day=FIRST_DUE)
+    settled = DebitAttempt.objects.get(idempotency_key=key)
     assert settled.status == "succeeded" and settled.card == old
 
     second_due = loan.installments.get(number=2).due_date
