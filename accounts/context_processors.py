@@ -1,7 +1,5 @@
 from django.conf import settings
 
-from accounts.selectors import unread_count
-
 
 def portal(request):
     """The signed-in borrower (both factors passed) and their unread notifications, for the header.
@@ -11,4 +9,4 @@ def portal(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated and user.is_borrower and user.is_verified()):
         return {"borrower": None, "dev_sms": settings.DEBUG}
-    return {"borrower": user, "unread_notifications": lambda: unread_count(user), "dev_sms": settings.DEBUG}
+    return {"borrower": user, "unread_notifications": user.unread_notifications, "dev_sms": settings.DEBUG}

@@ -63,9 +63,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     frozen_reason = models.CharField(_("reason for the freeze"), max_length=200, blank=True)
     # Raising it ends every session of the user (it is part of the session auth hash).
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Kept by accounts.services.notifications in the transaction that changes the inbox, so
+    # every page's header shows it from the user row already loaded, without a query.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
-    # Password hashes and login times stay out of the history: one is secret, the other noise.
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # Password hashes and login times stay out of the history: one is secret, the other noise
+    # (as is the unread count).
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "unread_notifications"])
 
     objects = UserManager()
 

@@ -43,10 +43,6 @@ def notifications_of(user: User):
     return Notification.objects.filter(user=user).order_by("-id")
 
 
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
 def lost_phone_case(change: PhoneChange):
     """The review case of a lost-phone request (its status and, once decided, the reason)."""
     return (

@@ -3,8 +3,9 @@
     .venv/bin/python bench/http_load.py [--seconds 10] [--connections 32]
 
 Builds a fresh database ``lending_bench_http`` (dropped first) with the demo data
-(``seed_demo``: a borrower with a card and a loan, an officer, an open review case), collects
-static files, starts gunicorn (2 sync workers, DEBUG off, whitenoise, database sessions) and
+(``seed_demo``: a borrower with a card and a loan, an officer, an open review case), or takes
+``--database`` as it is (``bench/seed_scale.py``'s), collects static files, starts gunicorn
+(``--workers`` sync workers, 2 by default, DEBUG off, whitenoise) and
 loads, with wrk, each borrower page with a verified borrower session, the admin review queue and
 audit event list with an officer's verified session, and a bare "hello" view in the same
 configuration. Prints requests/s, p50/p95/p99 and the ratio to hello per page. Targets: borrower
@@ -12,10 +13,7 @@ pages at least 0.35 of hello with p99 under 100 ms at 32 connections; admin page
 """
 
 import argparse
-import base64
-import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -23,7 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.production_env import environment, fresh_database, manage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "lending_bench_http"
@@ -39,32 +39,9 @@ end
 """
 
 
-def environment(database: str = DATABASE) -> dict:
-    """Production settings (DEBUG off, fresh keys) on ``database``; seeding turns DEBUG on."""
-    keys = {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PII_HMAC_KEY": secrets.token_urlsafe(32),
-        "AUDIT_SIGNING_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_PROXY_SSL": "true",  # wrk speaks http; it says the proxy in front had https
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "bench.http_settings",
-    }
-    return {**os.environ, **keys}
-
-
-def manage(*args, env, debug=False):
-    env = {**env, "DJANGO_DEBUG": "true" if debug else "false"}
-    command = [sys.executable, "manage.py", *args]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-
-
-def sessions(env) -> tuple[str, str, dict]:
-    """Cookies of a verified borrower session and a verified officer session, and page URLs."""
-    os.environ.update({**env, "DJANGO_DEBUG": "false"})
-    sys.path.insert(0, str(ROOT))
+def sessions() -> tuple[str, str, dict]:
+    """Cookies of a verified borrower session and a verified officer session (the demo people),
+    and the page URLs."""
     import django
 
     django.setup()
@@ -124,15 +101,7 @@ def load(path: str, cookie: str, seconds: int, connections: int, script: str) ->
     return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors)
 
 
-def fresh_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def start_gunicorn(env) -> subprocess.Popen:
+def start_gunicorn(env, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             sys.executable,
@@ -140,14 +109,14 @@ def start_gunicorn(env) -> subprocess.Popen:
             "gunicorn",
             "lending.wsgi",
             "-w",
-            "2",
+            str(workers),
             "-b",
             f"127.0.0.1:{PORT}",
             "--log-level",
             "warning",
         ],
         cwd=ROOT,
-        env={**env, "DJANGO_DEBUG": "false"},
+        env=env,
     )
     for _ in range(100):
         try:
@@ -162,14 +131,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--database", help="load an existing database (bench/seed_scale.py's) instead of a fresh demo one"
+    )
     args = parser.parse_args()
-    fresh_database(DATABASE)
-    env = environment()
-    manage("migrate", env=env)
-    manage("seed_demo", env=env, debug=True)
+    env = environment(args.database or DATABASE, settings="bench.http_settings")
+    if not args.database:
+        fresh_database(DATABASE)
+        manage("migrate", env=env)
+        manage("seed_demo", env=env, debug=True)
     manage("collectstatic", "--noinput", env=env)
-    borrower, officer, pages = sessions(env)
-    server = start_gunicorn(env)
+    borrower, officer, pages = sessions()
+    server = start_gunicorn(env, args.workers)
     try:
         cookies = {"borrower": borrower, "officer": officer}
         pages = {check(path, cookies[who]): who for path, who in pages.items()}

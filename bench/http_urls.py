@@ -3,9 +3,20 @@
 from django.http import HttpResponse
 from django.urls import include, path
 
+from accounts.decorators import borrower_required
+
 
 def hello(request):
     return HttpResponse("hello")
 
 
-urlpatterns = [path("hello/", hello), path("", include("lending.urls"))]
+@borrower_required
+def hello_borrower(request):
+    return HttpResponse("hello")
+
+
+urlpatterns = [
+    path("hello/", hello),
+    path("hello-borrower/", hello_borrower),
+    path("", include("lending.urls")),
+]

@@ -13,6 +13,7 @@ sealed, that the audit chain verifies.
 """
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -28,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.http_load import BASE, environment, fresh_database, manage, sessions, start_gunicorn  # noqa: E402
+from bench.http_load import BASE, sessions, start_gunicorn  # noqa: E402
+from bench.production_env import environment, fresh_database, manage  # noqa: E402
 
 DATABASE = "lending_bench_soak"
 BROKER = "redis://127.0.0.1:6379/13"
@@ -98,15 +100,13 @@ def main() -> None:
 
     redis.Redis.from_url(BROKER).flushdb()
     fresh_database(DATABASE)
-    env = {
-        **environment(DATABASE),
-        "CELERY_BROKER_URL": BROKER,
-        "SMS_BACKEND": "accounts.sms.DevelopmentBackend",
-    }
+    extra = {"CELERY_BROKER_URL": BROKER, "SMS_BACKEND": "accounts.sms.DevelopmentBackend"}
+    os.environ.update(extra)
+    env = {**environment(DATABASE, settings="bench.http_settings"), **extra}
     manage("migrate", env=env)
     manage("seed_demo", env=env, debug=True)
     manage("collectstatic", "--noinput", env=env)
-    borrower_cookie, officer_cookie, pages = sessions(env)
+    borrower_cookie, officer_cookie, pages = sessions()
     from accounts.models import SmsMessage
     from cards.models import Card
     from lending.models import Loan, OutboxMessage
@@ -116,7 +116,7 @@ def main() -> None:
     celery = [sys.executable, "-m", "celery", "-A", "lending"]
     run_env = {**env, "DJANGO_DEBUG": "false"}
     schedule = tempfile.mkdtemp()
-    web = start_gunicorn(env)
+    web = start_gunicorn(env, workers=2)
     log = open(f"{schedule}/celery.log", "w")  # noqa: SIM115 - closed when they stop
     worker = subprocess.Popen(
         [*celery, "worker", "-c", "1", "-l", "WARNING"], cwd=ROOT, env=run_env, stdout=log, stderr=log

@@ -18,7 +18,8 @@ CSRF_TRUSTED_ORIGINS         Comma separated origins, e.g. ``https://loans.examp
 DATABASE_URL                 ``postgres://user:pass@host:5432/name`` (``sqlite:///db.sqlite3``).
 DATABASE_CONN_MAX_AGE        Seconds a database connection is reused (60).
 DATABASE_REPLICA_URL         A read replica of DATABASE_URL; auditors' exports read from it ().
-CACHE_URL                    ``redis://127.0.0.1:6379/1`` or ``locmemcache://`` (locmem).
+CACHE_URL                    ``redis://127.0.0.1:6379/1`` (sessions are then read from it) or
+                             ``locmemcache://`` (locmem).
 CELERY_BROKER_URL            ``redis://127.0.0.1:6379/0``. Unset: tasks run eagerly in-process.
 FIELD_ENCRYPTION_KEYS        Comma separated Fernet keys; the first encrypts, all decrypt
                              (key rotation). Generate one with
@@ -173,6 +174,11 @@ DATABASE_ROUTERS = ["lending.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Sessions are read on every request: from the shared cache (Redis) when there is one, written
+# through to the database so a flushed cache signs nobody out. A per-process cache (locmem)
+# cannot hold them: a sign-out seen by one process would not reach the others.
+SHARED_CACHE = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if SHARED_CACHE else 'db'}"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

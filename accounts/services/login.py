@@ -18,6 +18,7 @@ from lending.errors import DomainError
 from lending.pii import mask_phone
 
 FAILURES = (Action.LOGIN_PASSWORD_FAILED, Action.LOGIN_LOCKED)
+LOGIN_PHONE = "login.phone"  # the subject type of a sign-in with a number no account has
 
 
 class LoginRefused(DomainError):
@@ -38,7 +39,7 @@ def _locked_until(failures, limit: int) -> datetime | None:
 
 def _login_subject(user: User | None, phone) -> User | SubjectRef:
     """Failures count per account; for a number without one, per number, so both lock alike."""
-    return user if user else SubjectRef("login.phone", fingerprint(f"phone:{phone}"))
+    return user if user else SubjectRef(LOGIN_PHONE, fingerprint(f"phone:{phone}"))
 
 
 def _account_failures(subject: User | SubjectRef):

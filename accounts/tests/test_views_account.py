@@ -190,6 +190,27 @@ def test_notifications_inbox_count_and_mark_read(sign_in):
     assert 'class="badge"' not in client.get("/notifications/").content.decode()
 
 
+def test_the_unread_count_on_the_user_row_follows_the_inbox(sign_in):
+    from accounts.services import notifications_mark_read
+
+    borrower = BorrowerFactory()
+    for _ in range(2):
+        notification_create(user=borrower, kind="password_changed")
+    borrower.refresh_from_db()
+    assert borrower.unread_notifications == 2
+    assert (
+        '<span class="badge" aria-label="2 unread">2</span>'
+        in sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    history = borrower.history.count()
+    notifications_mark_read(actor=borrower)
+    notification_create(user=borrower, kind="password_changed")
+    borrower.refresh_from_db()
+    unread = Notification.objects.filter(user=borrower, read_at__isnull=True).count()
+    assert borrower.unread_notifications == unread == 1
+    assert borrower.history.count() == history  # the count is not a change of the account
+
+
 def test_switching_language_remembers_it_for_later_texts(sign_in):
     borrower = BorrowerFactory()
     client = sign_in(borrower)

@@ -248,6 +248,38 @@ def test_a_session_cookie_kept_after_sign_out_opens_nothing(side, client, sign_i
     assert client.get(home).status_code == 302
 
 
+def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(client, sign_in, settings, redis_url):
+    """Production reads sessions from the shared cache (cached_db): ending one still ends it."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import account_freeze
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    borrower = BorrowerFactory(phone=PHONE)
+    sign_in(borrower)
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    assert cache.get(f"django.contrib.sessions.cached_db{key}")  # what requests read first
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/accounts/").status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"]]
+
+    copy = Client()
+    copy.cookies[django_settings.SESSION_COOKIE_NAME] = key
+    client.post("/accounts/logout/")
+    assert copy.get("/accounts/").status_code == 302
+    assert cache.get(f"django.contrib.sessions.cached_db{key}") is None
+
+    sign_in(borrower)
+    assert client.get("/accounts/").status_code == 200
+    account_freeze(actor=None, user=borrower, reason="checking a report")  # ends every session
+    assert client.get("/accounts/").status_code == 302
+
+
 OFF_SITE = [
     "https://evil.example/",
     "//evil.example/",
