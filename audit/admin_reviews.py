@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit import reviews, risk, selectors
-from audit.models import ReviewCase, ReviewCaseSeen, ReviewDecision, RiskAlert
+from audit.models import ReviewCase, ReviewCaseSeen, ReviewDecision, RiskAlert, open_cases_first
 from audit.services import (
     ReviewActionFailed,
     ReviewRefused,
@@ -22,7 +23,13 @@ from audit.services import (
     risk_alert_acknowledge,
     risk_alert_resolve,
 )
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin, note_action, object_pk
+from lending.admin_tools import (
+    AccessLoggedAdminMixin,
+    CappedCountPaginator,
+    ReadOnlyAdminMixin,
+    note_action,
+    object_pk,
+)
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -82,6 +89,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     list_filter = ("status", KindFilter, RiskFilter, SlaFilter)
     list_select_related = ("borrower",)
     show_full_result_count = False
+    paginator = CappedCountPaginator
     change_form_template = "admin/audit/reviewcase/change_form.html"
     fields = (
         "kind",
@@ -99,22 +107,21 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
 
     def get_queryset(self, request):
         seen = ReviewCaseSeen.objects.filter(case=OuterRef("pk"), officer=request.user)
+        approvals = (
+            ReviewDecision.objects.filter(case=OuterRef("pk"), verdict=ReviewDecision.Verdict.APPROVE)
+            .values("case")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        # Per listed case, not a GROUP BY over every case: the page reads 100 rows of the index.
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                approvals_given=Count(
-                    "decisions", filter=Q(decisions__verdict=ReviewDecision.Verdict.APPROVE)
-                ),
-                seen=Exists(seen),
-            )
+            .annotate(approvals_given=Coalesce(Subquery(approvals), 0), seen=Exists(seen))
         )
 
     def get_ordering(self, request):
-        open_first = Case(
-            When(status=ReviewCase.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-        return [open_first.asc(), "opened_at"]
+        return [open_cases_first().asc(), "opened_at"]
 
     @admin.display(description=_("case"), ordering="pk")
     def case_number(self, obj):

@@ -92,6 +92,15 @@ class AuditEvent(models.Model):
         return f"{self.subject_type} #{self.subject_id}" if self.subject_type else ""
 
 
+def open_cases_first():
+    """0 for an open case, 1 otherwise: the review queue's first sort key (indexed with it)."""
+    return models.Case(
+        models.When(status="open", then=models.Value(0)),
+        default=models.Value(1),
+        output_field=models.IntegerField(),
+    )
+
+
 class ReviewCase(models.Model):
     """A request held for manual review. Apps say what approve and reject do (audit.reviews)."""
 
@@ -141,6 +150,10 @@ class ReviewCase(models.Model):
         permissions = [("decide_reviewcase", _("Can approve or reject review cases"))]
         indexes = [
             models.Index(fields=["status", "opened_at"], name="review_case_queue_idx"),
+            # The queue's order (open first, oldest first, then the admin's -pk): read, not sorted.
+            models.Index(
+                open_cases_first(), "opened_at", models.F("id").desc(), name="review_case_order_idx"
+            ),
             models.Index(fields=["subject_type", "subject_id"], name="review_case_subject_idx"),
             models.Index(
                 fields=["sla_due_at"],

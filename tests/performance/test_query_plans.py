@@ -5,10 +5,12 @@ plan for each reads the table through the index named here, never a scan of the 
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.admin import site
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.models import AuditEvent, ReviewCase
+from audit.admin import AuditEventAdmin
+from audit.models import AuditEvent, ReviewCase, open_cases_first
 from lending.services.collection import due_installments
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +24,11 @@ def plan(queryset) -> str:
         text = "\n".join(row[0] for row in cursor.fetchall())
     print(f"\n{sql}\n{text}")
     return text
+
+
+def admin_search(model_admin, model, term: str):
+    """The rows the admin's search box finds for ``term``."""
+    return model_admin(model, site).get_search_results(None, model.objects.all(), term)[0]
 
 
 NOW = timezone.now()
@@ -46,9 +53,17 @@ HOT = {
         "audit_event_subject_id_idx",
     ),
     "audit list by request": (lambda: AuditEvent.objects.filter(request_id="abc"), "audit_event_request_idx"),
+    "audit list search by request id": (
+        lambda: admin_search(AuditEventAdmin, AuditEvent, "abc"),
+        "audit_event_request_idx",
+    ),
     "review queue": (
         lambda: ReviewCase.objects.filter(status="open").order_by("opened_at")[:100],
         "review_case_queue_idx",
+    ),
+    "review queue, open first then oldest": (
+        lambda: ReviewCase.objects.order_by(open_cases_first().asc(), "opened_at", "-pk")[:100],
+        "review_case_order_idx",
     ),
     # Which index serves it depends on the statistics (loans first, or installments): no full scan.
     "due installments": (lambda: due_installments(date(2026, 12, 15)), None),
