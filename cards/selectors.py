@@ -1,13 +1,17 @@
 """Reads scoped to one borrower's cards."""
 
-from cards.models import LIVE, Card, CardBindRequest
+from django.db.models import Exists, OuterRef
+
+from cards.models import LIVE, Card, CardBindRequest, Mandate
 
 
 def cards_of(user):
-    """The borrower's cards that are bound or waiting for review, repayment card first."""
+    """The borrower's cards that are bound or waiting for review, repayment card first, each with
+    ``has_active_mandate`` (one query: the card list is on every borrower's path)."""
+    active = Mandate.objects.filter(card=OuterRef("pk"), status=Mandate.Status.ACTIVE)
     return (
         Card.objects.filter(user=user, status__in=LIVE)
-        .prefetch_related("mandates")
+        .annotate(has_active_mandate=Exists(active))
         .order_by("-is_repayment", "bound_at")
     )
 
