@@ -62,6 +62,7 @@ class Action(models.TextChoices):
     MANDATE_REVOKED_AT_BANK = "mandate.revoked_at_bank", _("Debit mandate revoked at the bank")
 
     LOAN_CREATED = "loan.created", _("Loan disbursed")
+    DEBIT_STARTED = "debit.started", _("Auto-debit of an installment started")
     DEBIT_SUCCEEDED = "debit.succeeded", _("Installment collected by auto-debit")
     DEBIT_FAILED = "debit.failed", _("Auto-debit of an installment failed")
     DEBIT_RETRY_REQUESTED = "debit.retry_requested", _("Officer asked to debit an installment again")

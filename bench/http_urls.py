@@ -1,4 +1,5 @@
-"""The project's URLs plus ``/hello/``: Django's ceiling on this machine, same middleware and server."""
+"""The project's URLs plus ``/hello/`` (Django's ceiling on this machine, same middleware and
+server) and ``/hello-borrower/``, the same behind a verified borrower sign-in."""
 
 from django.http import HttpResponse
 from django.urls import include, path

@@ -34,7 +34,7 @@ def django_on(database: str) -> None:
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         LOG_LEVEL="WARNING",
         SMS_BACKEND="accounts.sms.LocmemBackend",
-        CELERY_BROKER_URL="memory://",
+        CELERY_BROKER_URL="memory://localhost/",
     )
     sys.path.insert(0, str(ROOT))
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:

@@ -6,6 +6,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from audit.actions import Action
+from audit.chain import FIELDS
 from audit.context import current_request, current_system_job
 from audit.models import AuditEvent
 from lending.pii import find_pii_in, mask_phone
@@ -46,22 +47,10 @@ def _actor_fields(actor) -> dict:
     }
 
 
-_COLUMNS = (
-    "occurred_at",
-    "actor_id",
-    "actor_kind",
-    "actor_label",
-    "action",
-    "subject_type",
-    "subject_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "data",
-)
+# Every column but the id: the ones the chain seals (audit.chain.FIELDS), in that order.
 _INSERT = (
-    f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants only
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    f"INSERT INTO audit_auditevent ({', '.join(FIELDS)}) "  # noqa: S608 - constants only
+    f"VALUES ({', '.join(['%s'] * len(FIELDS))})"
 )
 
 
@@ -101,7 +90,7 @@ def _write(actor, entries: list[dict]) -> list["_Row"]:
 @dataclass
 class _Row:
     fields: dict  # the model's view of the event
-    values: tuple  # the same, ready for the database, in ``_COLUMNS`` order
+    values: tuple  # the same, ready for the database, in ``FIELDS`` order
     pk: int | None = None
 
 

@@ -20,7 +20,7 @@ The three steps work on plain values and write with set-based statements (``lend
 model instances: a morning run collects every installment due that day (bench/autodebit.py).
 """
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -103,28 +103,59 @@ def debit_attempts_open(
             .filter(pk__in=list(installment_ids))
             .order_by("pk")
             .annotate(left=F("principal_due") + F("interest_due") - F("paid_amount"))
-            .values_list("pk", "loan__borrower_id", "status", "next_attempt_at", "left", named=True)
+            .values_list(*_DUE_COLUMNS, named=True)
         )
         ids = [installment.pk for installment in installments]
         pending = _pending_attempts(ids)
         last = _last_attempt_numbers(ids)
         mandates = _debit_mandates({installment.loan__borrower_id for installment in installments})
         stale_since, due_before, now = _in_flight_since(), collectable_before(day), timezone.now()
-        opened, rows = [], []
+        opened, rows, started = [], [], []
         for installment in installments:
             if installment.pk in pending:
                 attempt = pending[installment.pk]
                 if attempt.created_at < stale_since:
                     opened.append(Debit(attempt.idempotency_key, attempt.amount, attempt.token or "", False))
             elif _collectable(installment, due_before, trigger):
-                card_id, mandate_id, token = mandates.get(installment.loan__borrower_id, (None, None, ""))
+                mandate = mandates.get(installment.loan__borrower_id, _NO_MANDATE)
                 number = last.get(installment.pk, 0) + 1
                 key = DebitAttempt.key_for(installment.pk, number)
-                opened.append(Debit(key, installment.left, token, bool(mandate_id)))
-                row = (installment.pk, card_id, mandate_id, number, installment.left, key)
+                opened.append(Debit(key, installment.left, mandate.token_encrypted, bool(mandate.pk)))
+                row = (installment.pk, mandate.card_id, mandate.pk, number, installment.left, key)
                 rows.append(row + (DebitAttempt.Status.PENDING, trigger, now))
+                started.append(_started_entry(installment, number, key, mandate))
         insert_rows(DebitAttempt, _OPEN_FIELDS, rows)
+        _debits_started_record(started)
     return opened
+
+
+def _started_entry(installment, number: int, key: str, mandate) -> tuple[str, dict]:
+    data = {
+        "loan": installment.loan_id,
+        "installment": installment.number,
+        "attempt": number,
+        "amount": str(installment.left),
+        "card": mask_card(mandate.card__last4) if mandate.pk else "",
+    }
+    return key, data
+
+
+def _debits_started_record(started: list[tuple[str, dict]]) -> None:
+    """One audit event per attempt opened, about the attempt (its id read back by key: COPY
+    returns none), before anything is asked of the bank."""
+    if not started:
+        return
+    keys = [key for key, _data in started]
+    ids = dict(DebitAttempt.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
+    attempt = DebitAttempt._meta.label_lower
+    entries = [
+        {"action": Action.DEBIT_STARTED, "subject": SubjectRef(attempt, str(ids[key])), "data": data}
+        for key, data in started
+    ]
+    record_many(actor=None, entries=entries)
+
+
+_DUE_COLUMNS = ("pk", "loan_id", "number", "loan__borrower_id", "status", "next_attempt_at", "left")
 
 
 def _pending_attempts(installment_ids: list[int]) -> dict:
@@ -142,16 +173,17 @@ def _last_attempt_numbers(installment_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _debit_mandates(borrower_ids) -> dict[int, tuple[int, int, str]]:
-    """Each borrower's mandate loans are debited through (``Mandate.objects.debitable``), as
-    ``(card id, mandate id, encrypted token)`` by borrower id, in one query."""
+def _debit_mandates(borrower_ids) -> dict:
+    """Each borrower's mandate loans are debited through (``Mandate.objects.debitable``), with
+    its card, by borrower id, in one query."""
     from cards.models import Mandate
 
     rows = Mandate.objects.debitable().filter(card__user_id__in=borrower_ids)
-    return {user: (card, pk, token) for user, card, pk, token in rows.values_list(*_MANDATE_COLUMNS)}
+    return {row.card__user_id: row for row in rows.values_list(*_MANDATE_COLUMNS, named=True)}
 
 
-_MANDATE_COLUMNS = ("card__user_id", "card_id", "pk", "token_encrypted")
+_MANDATE_COLUMNS = ("pk", "card__user_id", "card_id", "card__last4", "token_encrypted")
+_NO_MANDATE = namedtuple("NoMandate", _MANDATE_COLUMNS)(None, None, None, "", "")
 
 
 def _collectable(installment, due_before: datetime, trigger: str) -> bool:

@@ -66,6 +66,16 @@ def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrowe
     assert account.balance == Decimal("1000000.00") - attempt.amount
     event = AuditEvent.objects.get(action="debit.succeeded")
     assert event.data["card"] == "**** 1234" and event.actor_kind == AuditEvent.ActorKind.SYSTEM
+    started = AuditEvent.objects.get(action="debit.started")  # written before the bank was asked
+    assert started.subject_id == str(attempt.pk) and started.pk < event.pk
+    amount = str(attempt.amount)
+    assert started.data == {
+        "loan": loan.pk,
+        "installment": 1,
+        "attempt": 1,
+        "amount": amount,
+        "card": "**** 1234",
+    }
     assert installment.history.first().history_change_reason == "collected by debit attempt 1"
     # Installment 2 is not due yet: the same run does not touch it.
     assert loan.installments.get(number=2).status == Installment.Status.DUE
@@ -222,6 +232,8 @@ def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borro
     loan = make_loan(borrower)
     [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
     bank_outcomes([opened])  # the bank debits; the worker dies before settling
+    started = AuditEvent.objects.get(action="debit.started")  # the trail shows the debit in flight
+    assert started.data["attempt"] == 1 and started.data["card"] == "**** 1234"
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
@@ -309,7 +321,8 @@ def test_one_batch_collects_each_loan_on_its_own_outcome(bind, make_loan):
         revoked.pk: ("failed", "mandate_revoked"),
     }
     assert Notification.objects.filter(kind__startswith="debit_failed").count() == 2
-    assert AuditEvent.objects.filter(action__startswith="debit.").count() == 3
+    assert AuditEvent.objects.filter(action="debit.started").count() == 3
+    assert AuditEvent.objects.filter(action__in=["debit.succeeded", "debit.failed"]).count() == 3
 
 
 def test_a_batch_runs_the_same_queries_for_one_loan_and_for_three(bind, make_loan):
