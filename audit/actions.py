@@ -52,6 +52,7 @@ class Action(models.TextChoices):
     CARD_BIND_REFUSED = "card.bind_refused", _("Card binding refused")
     CARD_BIND_FAILED = "card.bind_failed", _("Card binding failed at the bank's code")
     CARD_BOUND = "card.bound", _("Card bound with a debit mandate")
+    CARD_MANDATE_RENEWED = "card.mandate_renewed", _("Debit mandate renewed: the card was bound again")
     CARD_BIND_APPROVED = "card.bind_approved", _("Card binding approved after review")
     CARD_BIND_REJECTED = "card.bind_rejected", _("Card binding rejected in review")
     CARD_REPAYMENT_SET = "card.repayment_set", _("Repayment card chosen")

@@ -99,6 +99,11 @@ class Card(models.Model):
         """The mandate loans are collected through: an active card's active mandate, else None."""
         return self.active_mandate if self.status == self.Status.ACTIVE else None
 
+    @property
+    def needs_new_mandate(self) -> bool:
+        """Bound, but the bank ended its debit authorisation: binding the card again renews it."""
+        return self.status == self.Status.ACTIVE and self.active_mandate is None
+
 
 class MandateQuerySet(models.QuerySet):
     def debitable(self):
@@ -167,8 +172,9 @@ class CardBindRequest(models.Model):
     failure_code = models.CharField(max_length=40, blank=True)
     wrong_tries = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    card = models.OneToOneField(
-        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="bind_request"
+    # The card it bound, or whose debit authorisation it renewed (a card can have several).
+    card = models.ForeignKey(
+        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="bind_requests"
     )
 
     class Meta:

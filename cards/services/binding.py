@@ -80,9 +80,9 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
     fingerprint = card_fingerprint(digits)
     data = {"bank": entry.bank_code, "card": f"**** {digits[-4:]}", "fp": fingerprint[:16]}
     live = Card.objects.filter(fingerprint=fingerprint, status__in=LIVE).first()
-    if live is not None and live.user_id == actor.pk:
+    if live is not None and live.user_id == actor.pk and not live.needs_new_mandate:
         raise _refused(actor, "already_bound", data, _("This card is already bound to your account."))
-    if live is not None:
+    if live is not None and live.user_id != actor.pk:
         refusal = _refused(
             actor,
             "bound_elsewhere",
@@ -117,6 +117,7 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
     with transaction.atomic():
         request.gateway_reference = reference
         request.save(update_fields=["gateway_reference"])
+        data["renewal"] = live is not None  # the card is bound: this renews its debit authorisation
         record(action=Action.CARD_BIND_STARTED, actor=actor, subject=request, data=data)
     return request
 
@@ -152,7 +153,8 @@ def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agree
     """The bank's code and the accepted debit authorisation turn the request into a card with a mandate.
 
     The first active debit card becomes the repayment card. Within a day of a phone change
-    the card waits for review before it can be used.
+    the card waits for review before it can be used. A card already bound whose mandate the
+    bank ended gets the new mandate instead (its collection resumes).
     """
     request = CardBindRequest.objects.get(pk=request.pk, user=actor)
     if not request.is_open:
@@ -187,6 +189,12 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
     request = CardBindRequest.objects.select_for_update().get(pk=request_id)
     if request.status != CardBindRequest.Status.PENDING:
         raise CardRefused(_("This binding can no longer be confirmed. Start again."), code="not_pending")
+    bound = Card.objects.select_for_update().filter(
+        user=user, fingerprint=request.fingerprint, status=Card.Status.ACTIVE
+    )
+    card = bound.first()
+    if card is not None:
+        return _mandate_renew(user=user, request=request, card=card, token=token, agreement=agreement)
     needs_review = recent_phone_change(user)
     card = Card(
         user=user,
@@ -230,4 +238,24 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
         )
     else:
         notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+    return card
+
+
+def _mandate_renew(
+    *, user: User, request: CardBindRequest, card: Card, token: str, agreement: Policy
+) -> Card:
+    """A new mandate on a bound card whose old one the bank ended; a second active one is refused
+    by the database (the caller then revokes the token at the bank)."""
+    mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
+    mandate._change_reason = "authorised again by the borrower"
+    mandate.save()
+    if card.is_repayment:
+        collection_resume(borrower=user)
+    request.status = CardBindRequest.Status.COMPLETED
+    request.card = card
+    request.save()
+    data = {"bank": card.bank_code, "card": card.masked_number, "repayment": card.is_repayment}
+    record(action=Action.CARD_MANDATE_RENEWED, actor=user, subject=card, data=data)
+    consent_record(actor=user, policy=agreement)
+    notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
     return card

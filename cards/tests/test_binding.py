@@ -123,6 +123,37 @@ def test_a_card_already_on_this_account_is_refused(bind, deliver, borrower):
         start(deliver, borrower)
 
 
+def test_binding_the_card_again_renews_a_mandate_the_bank_ended(bind, borrower, make_loan, sign_in):
+    from cards.sandbox_bank.models import BankAgreement
+    from lending.models import DebitAttempt
+    from lending.services import loans_collect
+    from lending.tests.conftest import FIRST_DUE
+
+    card = bind(borrower)
+    loan = make_loan(borrower)
+    ended = card.mandates.get()
+    BankAgreement.objects.update(status=BankAgreement.Status.REVOKED)  # the borrower cancelled at the bank
+    [refused] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert refused.failure_code == "mandate_revoked" and Card.objects.get(pk=card.pk).needs_new_mandate
+    page = sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Authorise debits again" in page
+
+    renewed = bind(borrower)  # the same number, the bank's code again
+
+    assert renewed.pk == card.pk and Card.objects.filter(user=borrower).count() == 1
+    active = renewed.mandates.get(status=Mandate.Status.ACTIVE)
+    assert active.pk != ended.pk and Mandate.objects.get(pk=ended.pk).status == Mandate.Status.REVOKED
+    assert CardBindRequest.objects.latest("pk").card == card
+    event = AuditEvent.objects.get(action="card.mandate_renewed")
+    assert event.subject_id == str(card.pk) and event.data["repayment"] is True
+    [collected] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)  # the stopped installment resumed
+    assert (collected.status, collected.mandate_id) == (DebitAttempt.Status.SUCCEEDED, active.pk)
+    assert (
+        "Authorise debits again"
+        not in sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+
+
 def test_a_card_on_another_account_is_refused_and_raises_an_alert(bind, deliver, borrower):
     bind(borrower)
     other = BorrowerFactory()
