@@ -211,14 +211,7 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
     )
     card._change_reason = "bound"
     card.save()
-    mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
-    mandate._change_reason = "authorised by the borrower"
-    mandate.save()
-    if card.is_repayment:
-        collection_resume(borrower=user)
-    request.status = CardBindRequest.Status.COMPLETED
-    request.card = card
-    request.save()
+    _mandate_attach(user, request, card, token, agreement, reason="authorised by the borrower")
     record(
         action=Action.CARD_BOUND,
         actor=actor,
@@ -246,16 +239,21 @@ def _mandate_renew(
 ) -> Card:
     """A new mandate on a bound card whose old one the bank ended; a second active one is refused
     by the database (the caller then revokes the token at the bank)."""
+    _mandate_attach(user, request, card, token, agreement, reason="authorised again by the borrower")
+    data = {"bank": card.bank_code, "card": card.masked_number, "repayment": card.is_repayment}
+    record(action=Action.CARD_MANDATE_RENEWED, actor=user, subject=card, data=data)
+    consent_record(actor=user, policy=agreement)
+    notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+    return card
+
+
+def _mandate_attach(user: User, request, card: Card, token: str, agreement: Policy, *, reason: str) -> None:
+    """The bank's token as the card's active mandate; the request is done, collection resumes."""
     mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
-    mandate._change_reason = "authorised again by the borrower"
+    mandate._change_reason = reason
     mandate.save()
     if card.is_repayment:
         collection_resume(borrower=user)
     request.status = CardBindRequest.Status.COMPLETED
     request.card = card
     request.save()
-    data = {"bank": card.bank_code, "card": card.masked_number, "repayment": card.is_repayment}
-    record(action=Action.CARD_MANDATE_RENEWED, actor=user, subject=card, data=data)
-    consent_record(actor=user, policy=agreement)
-    notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
-    return card
