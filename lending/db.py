@@ -74,10 +74,10 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 _HISTORY_OWN = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
-def history_rows_create(model, pks, *, reason: str, user_id: int | None = None) -> None:
+def history_rows_create(model, pks, *, reason: str) -> None:
     """A "changed" history row (django-simple-history) for each of ``pks``, copied from the
-    live rows by one ``INSERT ... SELECT``: what ``bulk_history_create`` records, without
-    loading the rows as instances first."""
+    live rows by one ``INSERT ... SELECT``: what ``bulk_history_create`` records for a system
+    job (no user), without loading the rows as instances first."""
     pks = list(pks)
     if not pks:
         return
@@ -87,9 +87,9 @@ def history_rows_create(model, pks, *, reason: str, user_id: int | None = None) 
     own = ", ".join(quote(column) for column in _HISTORY_OWN)
     sql = (
         f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {own}) "  # noqa: S608 (names come from the models)
-        f"SELECT {tracked}, %s, %s, '~', %s FROM {quote(model._meta.db_table)} "
+        f"SELECT {tracked}, %s, %s, '~', NULL FROM {quote(model._meta.db_table)} "
         f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, reason, user_id, *pks])
+        cursor.execute(sql, [now, reason, *pks])

@@ -75,8 +75,9 @@ def record_many(*, actor, entries: list[dict]) -> int:
 
 
 def _write(actor, entries: list[dict]) -> list["_Row"]:
-    """One prepared INSERT per event, no model instances: the audit write is on every state
-    change's path, and its cost counts (bench/audit_write.py). A single event gets its id back."""
+    """One INSERT statement, a batch of them for many events, and no model instances: the audit
+    write is on every state change's path, and its cost counts (bench/audit_write.py). A single
+    event gets its id back."""
     rows = _rows(actor, entries)
     with connection.cursor() as cursor:
         if len(rows) == 1:
