@@ -28,6 +28,9 @@ class SubjectIdFilter(TextInputFilter):
         return queryset.filter(subject_id=self.value()) if self.value() else queryset
 
 
+AUDITED_APPS = ("accounts", "cards", "lending", "audit")
+
+
 class SubjectTypeFilter(admin.SimpleListFilter):
     """The kinds of record events are about, from the models: listing the values found in the
     table (Django's default for a plain text field) would read every event."""
@@ -43,9 +46,6 @@ class SubjectTypeFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(subject_type=self.value()) if self.value() else queryset
-
-
-AUDITED_APPS = ("accounts", "cards", "lending", "audit")
 
 
 @admin.register(AuditEvent)
