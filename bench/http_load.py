@@ -10,11 +10,13 @@ loads with wrk: a bare "hello" view, the same view behind a verified borrower si
 (``/hello-borrower/``: session, user and OTP device, what every portal page pays first), each
 borrower page with a verified borrower session, and the admin review queue and audit event
 list with a verified officer session. Prints requests/s, p50/p95/p99 and the ratio to hello per
-page. Targets: borrower pages at least 0.35 of hello with p99 under 100 ms at 32 connections;
-admin pages at least 0.15.
+page, and the CPU milliseconds each request cost the web workers and PostgreSQL. Targets:
+borrower pages at least 0.35 of hello with p99 under 100 ms at 32 connections; admin pages at
+least 0.15.
 """
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -95,14 +97,39 @@ def check(path: str, cookie: str) -> str:
     return final
 
 
-def load(path: str, cookie: str, seconds: int, connections: int, script: str) -> tuple[float, ...]:
+def cpu_seconds(*pgrep: str) -> dict[str, float]:
+    """User and system CPU used so far by each process pgrep finds (Linux /proc)."""
+    found = subprocess.run(["pgrep", *pgrep], capture_output=True, text=True).stdout.split()
+    used = {}
+    for pid in found:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> float:
+    """What the processes alive at the end used in between (a process that ended is left out)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def load(path: str, cookie: str, seconds: int, connections: int, script: str, server) -> tuple[float, ...]:
+    """wrk's figures for ``path``, and the CPU milliseconds per request spent by the web workers
+    and by PostgreSQL while it ran."""
     command = [
         "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script,
         "-H", f"Cookie: {cookie}", "-H", "X-Forwarded-Proto: https", BASE + path,
     ]  # fmt: skip
+    processes = (("-P", str(server.pid)), ("-x", "postgres"))
+    before = [cpu_seconds(*which) for which in processes]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = [cpu_seconds(*which) for which in processes]
     rate, p50, p95, p99, errors = re.search(r"RESULT (\S+) (\d+) (\d+) (\d+) (\d+)", out).groups()
-    return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors)
+    requests = float(rate) * seconds
+    web_ms, database_ms = (cpu_spent(b, a) * 1000 / requests for b, a in zip(before, after, strict=True))
+    return float(rate), int(p50) / 1000, int(p95) / 1000, int(p99) / 1000, int(errors), web_ms, database_ms
 
 
 def start_gunicorn(env, workers: int) -> subprocess.Popen:
@@ -154,20 +181,21 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(REPORT)
             script.flush()
-            results = {"/hello/": load("/hello/", "", args.seconds, args.connections, script.name)}
-            results[FLOOR] = load(FLOOR, borrower, args.seconds, args.connections, script.name)
-            for path, who in pages.items():
-                results[path] = load(path, cookies[who], args.seconds, args.connections, script.name)
+            pages = {"/hello/": None, FLOOR: "borrower", **pages}
+            results = {
+                path: load(path, cookies.get(who, ""), args.seconds, args.connections, script.name, server)
+                for path, who in pages.items()
+            }
     finally:
         server.terminate()
         server.wait()
     hello = results["/hello/"][0]
-    header = ("page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "x hello")
-    print("{:34} {:>8} {:>7} {:>7} {:>7} {:>6} {:>7}  target".format(*header))
-    for path, (rate, p50, p95, p99, errors) in results.items():
+    header = ("page", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "x hello", "CPU ms/req: web", "db")
+    print("{:34} {:>8} {:>7} {:>7} {:>7} {:>6} {:>7} {:>16} {:>5}  target".format(*header))
+    for path, (rate, p50, p95, p99, errors, web_ms, database_ms) in results.items():
         target = {"/hello/": "", FLOOR: "(reference)"}.get(path, TARGETS[path.startswith("/admin/")])
         figures = f"{rate:8.0f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {errors:6d} {rate / hello:7.2f}"
-        print(f"{path.split('?')[0]:34} {figures}  {target}")
+        print(f"{path.split('?')[0]:34} {figures} {web_ms:16.2f} {database_ms:5.2f}  {target}")
 
 
 if __name__ == "__main__":
