@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.http_load import sessions  # noqa: E402
-from bench.production_env import environment  # noqa: E402
+from bench.production_env import environment, manage  # noqa: E402
 from bench.seed_scale import DATABASE  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    environment(DATABASE)
+    manage("collectstatic", "--noinput", env=environment(DATABASE))  # the pages name hashed files
     borrower, officer, pages = sessions()
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
