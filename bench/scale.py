@@ -90,12 +90,10 @@ def main() -> None:
     status, headers = get(events, officer)
     week = headers["Location"]  # the list opens on its default week
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    month = urlencode(
-        {
-            "occurred_at__gte": str(today - timedelta(days=30)),
-            "occurred_at__lt": str(today + timedelta(days=1)),
-        }
-    )
+    since, until = today - timedelta(days=30), today + timedelta(days=1)
+    month = urlencode({"occurred_at__gte": str(since), "occurred_at__lt": str(until)})
+    in_month = AuditEvent.objects.filter(occurred_at__gte=since, occurred_at__lt=until).order_by()
+    far = min(50, in_month[:5000].count() // 100)  # a page deep in the month, where there is one
     sample = AuditEvent.objects.order_by("-id").values("actor_label", "subject_id", "request_id").first()
     print(f"audit events in the table: about {AuditEvent.objects.order_by('-id').values('id')[0]['id']:,}")
     print(f"{'page or query':44} {'median':>8} {'slowest':>8} {'queries':>7}  target (ms)")
@@ -108,7 +106,7 @@ def main() -> None:
         "by request id (search, all time)": f"{events}?{urlencode({'q': sample['request_id']})}",
         "by subject type (week)": f"{week}&subject_type=cards.card",
         "past 30 days": f"{events}?{month}",
-        "past 30 days, page 50": f"{events}?{month}&p=50",
+        f"past 30 days, page {far}": f"{events}?{month}&p={far}",
         "all time": f"{events}?actor_kind__exact=borrower",
     }
     for name, path in filters.items():
