@@ -18,7 +18,7 @@ passes on what the borrower typed. ``faults`` switches network-like failures on 
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -161,13 +161,16 @@ class SandboxGateway(BankGateway):
         with transaction.atomic():
             agreements = _agreements_locked({request.token for request in requests})
             results = _results_of(keys)
-            now, debits = timezone.now(), []
+            now, debits, ended = timezone.now(), [], []
             for request in requests:
                 key = request.idempotency_key
                 if key in results:
                     continue
                 agreement = agreements[request.token]
                 failure, soft = self._decide(agreement, request.amount)
+                if agreement.status == BankAgreement.Status.REVOKED and agreement.revoked_at is None:
+                    agreement.revoked_at = now  # the bank's record of when the agreement ended
+                    ended.append(agreement)
                 results[key] = result = DebitResult(not failure, secrets.token_hex(12), failure, soft)
                 debits.append(
                     (
@@ -183,8 +186,9 @@ class SandboxGateway(BankGateway):
                 )
             accounts = {agreement.account for agreement in agreements.values() if agreement.account.debited}
             update_rows(BankAccount, ["balance"], [(account.pk, account.balance) for account in accounts])
-            ended = [(a.pk, a.status, now) for a in agreements.values() if a.ended_now]
-            update_rows(BankAgreement, ["status", "revoked_at"], ended)
+            update_rows(
+                BankAgreement, ["status", "revoked_at"], [(a.pk, a.status, a.revoked_at) for a in ended]
+            )
             insert_rows(BankDebit, _DEBIT_FIELDS, debits)
         return {key: results[key] for key in keys}
 
@@ -197,7 +201,7 @@ class SandboxGateway(BankGateway):
         if account.status == BankAccount.Status.CLOSED:
             return "card_closed", False
         if account.last4 == HARD_FAIL:
-            agreement.status, agreement.ended_now = BankAgreement.Status.REVOKED, True
+            agreement.status = BankAgreement.Status.REVOKED
             return "mandate_revoked", False
         if account.last4 == INSUFFICIENT_FUNDS or account.balance < amount:
             return "insufficient_funds", True
@@ -222,6 +226,7 @@ _AGREEMENT_COLUMNS = (
     "token",
     "pk",
     "status",
+    "revoked_at",
     "account_id",
     "account__status",
     "account__last4",
@@ -239,9 +244,9 @@ def _agreements_locked(tokens) -> dict[str, "_Agreement"]:
         .values_list(*_AGREEMENT_COLUMNS)
     )
     accounts, agreements = {}, {}
-    for token, pk, status, account_id, account_status, last4, balance in rows:
+    for token, pk, status, revoked_at, account_id, account_status, last4, balance in rows:
         account = accounts.setdefault(account_id, _Account(account_id, account_status, last4, balance))
-        agreements[token] = _Agreement(pk, status, account)
+        agreements[token] = _Agreement(pk, status, revoked_at, account)
     return agreements
 
 
@@ -269,5 +274,5 @@ class _Account:
 class _Agreement:
     pk: int
     status: str
+    revoked_at: datetime | None
     account: _Account
-    ended_now: bool = False

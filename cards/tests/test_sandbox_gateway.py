@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cards.gateways import get_gateway
-from cards.gateways.base import BindRefused, GatewayUnavailable
+from cards.gateways.base import BindRefused, DebitRequest, GatewayUnavailable
 from cards.gateways.sandbox import faults
 from cards.sandbox_bank.models import BankAccount, BankAgreement, BankBinding, BankDebit
 from cards.tests import sandbox_cards
@@ -113,6 +113,13 @@ def test_a_revoked_mandate_cannot_be_debited(deliver, sms_outbox):
     assert (
         gateway.debit(token=token, amount=Decimal("1"), idempotency_key="k").failure_code == "mandate_revoked"
     )
+
+
+def test_an_agreement_ended_without_a_date_gets_one_at_the_next_debit(deliver, sms_outbox):
+    gateway, token = agreement(deliver, sms_outbox)
+    BankAgreement.objects.filter(token=token).update(status=BankAgreement.Status.REVOKED)
+    assert gateway.debit_many([DebitRequest(token, Decimal("1"), "k")])["k"].failure_code == "mandate_revoked"
+    assert BankAgreement.objects.get(token=token).revoked_at is not None
 
 
 def test_a_timeout_after_processing_is_resolved_by_querying(deliver, sms_outbox):
