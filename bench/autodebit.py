@@ -24,6 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.production_env import environment, fresh_database  # noqa: E402
+
 DATABASE = "lending_bench"
 BROKER = "redis://127.0.0.1:6379/14"
 DUE = date(2026, 12, 15)
@@ -31,32 +35,12 @@ BATCH = 5000
 
 
 def bench_environment(workers: int) -> dict:
-    from cryptography.fernet import Fernet
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "lending.settings",
-        "DJANGO_DEBUG": "false",  # no query log growing in memory
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "PII_HMAC_KEY": secrets.token_urlsafe(32),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "SMS_BACKEND": "accounts.sms.DatabaseBackend",
-        "LOG_LEVEL": "WARNING",
-    }
+    """Production settings on the bench database; tasks go to the workers' broker, or run here."""
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["SMS_BACKEND"] = "accounts.sms.DatabaseBackend"
     if workers:
-        env["CELERY_BROKER_URL"] = BROKER
-    else:
-        env.pop("CELERY_BROKER_URL", None)
-    return env
-
-
-def fresh_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+        os.environ["CELERY_BROKER_URL"] = BROKER
+    return environment(DATABASE)
 
 
 def build(count: int) -> None:
@@ -206,17 +190,13 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_environment(args.workers)
-    os.environ.update(env)
-    if not args.workers:
-        os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    fresh_database()
+    fresh_database(DATABASE)
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     build(args.installments)

@@ -1,7 +1,7 @@
 """Shared by the service benchmarks: a fresh database, borrowers the sandbox bank accepts, codes.
 
 ``django_on(database)`` drops and recreates the database, migrates it in another process and
-sets Django up in this one with production settings (DEBUG off, fresh keys), texts kept in
+sets Django up in this one with production settings (``bench/production_env.py``), texts kept in
 memory (read back for the codes) and Celery tasks run in-process; ``queued_tasks()`` holds them
 in the outbox while a service call is timed; ``statements()`` lists the SQL a block sends.
 """
@@ -9,38 +9,16 @@ in the outbox while a service call is timed; ``statements()`` lists the SQL a bl
 import os
 import re
 import statistics
-import subprocess
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.production_env import environment, fresh_database, manage
 
 
 def django_on(database: str) -> None:
-    import base64
-    import secrets
-
-    import psycopg
-    from cryptography.fernet import Fernet
-
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="lending.settings",
-        DJANGO_DEBUG="false",  # production settings: no debug cursor or query log in the timings
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        PII_HMAC_KEY=secrets.token_urlsafe(32),
-        AUDIT_SIGNING_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
-        LOG_LEVEL="WARNING",
-        SMS_BACKEND="accounts.sms.LocmemBackend",
-        CELERY_BROKER_URL="memory://localhost/",
-    )
-    sys.path.insert(0, str(ROOT))
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {database}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+    os.environ.update(SMS_BACKEND="accounts.sms.LocmemBackend", CELERY_BROKER_URL="memory://localhost/")
+    env = environment(database)
+    fresh_database(database)
+    manage("migrate", env=env)
     import django
 
     django.setup()
