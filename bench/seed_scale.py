@@ -153,18 +153,6 @@ CROSS JOIN LATERAL (SELECT 1 + (n * 7919) %% %(borrowers)s AS m,
 """
 
 
-def history_sql(model, history_type: str, reason: str, where: str) -> str:
-    """A history row of ``history_type`` for each row of ``model`` matching ``where``, by
-    INSERT ... SELECT over the columns django-simple-history tracks."""
-    historical = model.history.model
-    tracked = ", ".join(f'"{field.column}"' for field in historical.tracked_fields)
-    return (
-        f'INSERT INTO "{historical._meta.db_table}" ({tracked}, history_date, history_change_reason, '  # noqa: S608
-        f"history_type) SELECT {tracked}, now(), '{reason}', '{history_type}' "
-        f'FROM "{model._meta.db_table}" WHERE {where}'
-    )
-
-
 def audit_secondary_indexes(cursor) -> list[str]:
     cursor.execute(
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent' "
@@ -193,6 +181,7 @@ def main() -> None:
 
     from accounts.models import User
     from cards.models import Card, Mandate
+    from lending.db import history_rows_create
     from lending.models import Installment, Loan
 
     with connection.cursor() as cursor:
@@ -206,7 +195,6 @@ def main() -> None:
         "actions": ACTIONS,
         "action_count": len(ACTIONS),
     }
-    bench_rows = f"id >= {first_user}"
     steps = [
         ("borrowers", USERS),
         ("identities", IDENTITIES),
@@ -218,11 +206,13 @@ def main() -> None:
         ("notifications", NOTIFICATIONS),
         ("review cases", REVIEW_CASES),
         ("risk alerts", RISK_ALERTS),
-        ("user history", history_sql(User, "+", "registered", bench_rows)),
-        ("card history", history_sql(Card, "+", "bound", "reserved_phone_encrypted = 'bench'")),
-        ("mandate history", history_sql(Mandate, "+", "created", "token_encrypted = 'bench'")),
-        ("loan history", history_sql(Loan, "+", "disbursed", f"borrower_id >= {first_user}")),
-        ("installment history", history_sql(Installment, "+", "scheduled", f"loan_id >= {first_loan}")),
+    ]
+    histories = [  # a "created" history row for each bench row
+        ("user history", User.objects.filter(pk__gte=first_user), "registered"),
+        ("card history", Card.objects.filter(reserved_phone_encrypted="bench"), "bound"),
+        ("mandate history", Mandate.objects.filter(card__reserved_phone_encrypted="bench"), "created"),
+        ("loan history", Loan.objects.filter(borrower_id__gte=first_user), "disbursed"),
+        ("installment history", Installment.objects.filter(loan_id__gte=first_loan), "scheduled"),
     ]
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '512MB'")
@@ -230,6 +220,10 @@ def main() -> None:
             began = time.perf_counter()
             cursor.execute(sql, params)
             print(f"{name:20} {cursor.rowcount:>11,} rows {time.perf_counter() - began:7.1f} s", flush=True)
+        for name, rows, reason in histories:
+            began = time.perf_counter()
+            written = history_rows_create(rows, reason=reason, history_type="+")
+            print(f"{name:20} {written:>11,} rows {time.perf_counter() - began:7.1f} s", flush=True)
         indexes = audit_secondary_indexes(cursor)
         for definition in indexes:
             cursor.execute(f"DROP INDEX {definition.split(' INDEX ')[1].split(' ON ')[0]}")

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils import timezone
 
@@ -74,22 +75,25 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 _HISTORY_OWN = ("history_date", "history_change_reason", "history_type", "history_user_id")
 
 
-def history_rows_create(model, pks, *, reason: str) -> None:
-    """A "changed" history row (django-simple-history) for each of ``pks``, copied from the
-    live rows by one ``INSERT ... SELECT``: what ``bulk_history_create`` records for a system
-    job (no user), without loading the rows as instances first."""
-    pks = list(pks)
-    if not pks:
-        return
+def history_rows_create(rows, *, reason: str, history_type: str = "~") -> int:
+    """A history row (django-simple-history) for each row of the queryset ``rows``, copied from
+    the live rows by one ``INSERT ... SELECT``: what ``bulk_history_create`` records for a system
+    job (no user), without loading the rows as instances first. ``history_type`` is "~" for a
+    change, "+" for a creation. Returns how many rows were written."""
+    historical = rows.model.history.model
+    tracked = historical.tracked_fields
+    try:
+        select, params = rows.order_by().values_list(*[f.attname for f in tracked]).query.sql_with_params()
+    except EmptyResultSet:  # e.g. pk__in=[]: nothing to copy
+        return 0
     quote = connection.ops.quote_name
-    historical = model.history.model
-    tracked = ", ".join(quote(field.column) for field in historical.tracked_fields)
+    columns = ", ".join(quote(field.column) for field in tracked)
     own = ", ".join(quote(column) for column in _HISTORY_OWN)
     sql = (
-        f"INSERT INTO {quote(historical._meta.db_table)} ({tracked}, {own}) "  # noqa: S608 (names come from the models)
-        f"SELECT {tracked}, %s, %s, '~', NULL FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(model._meta.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+        f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, {own}) "  # noqa: S608 (names come from the models)
+        f"SELECT copied.*, %s, %s, %s, NULL FROM ({select}) AS copied"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, reason, *pks])
+        cursor.execute(sql, [now, reason, history_type, *params])
+        return cursor.rowcount

@@ -316,7 +316,7 @@ def _settled_write(settling: list[_Settling]) -> None:
     for entry in settling:
         by_reason[entry.reason].append(entry.attempt.installment_id)
     for reason, installment_ids in by_reason.items():
-        history_rows_create(Installment, installment_ids, reason=reason)
+        history_rows_create(Installment.objects.filter(pk__in=installment_ids), reason=reason)
     _loan_statuses_update({entry.loan_id for entry in settling})
     _mandates_ended_by_bank(
         [e.attempt.mandate_id for e in settling if _failure_code(e) == MANDATE_REVOKED], now
@@ -348,7 +348,9 @@ def _mandates_ended_by_bank(mandate_ids: list[int], now) -> None:
     update_rows(
         Mandate, ["status", "revoked_at", "revoked_at_bank"], [(pk, "revoked", now, now) for pk in ended]
     )
-    history_rows_create(Mandate, ended, reason="revoked by the bank (a debit was refused)")
+    history_rows_create(
+        Mandate.objects.filter(pk__in=ended), reason="revoked by the bank (a debit was refused)"
+    )
 
 
 def _loan_statuses_update(loan_ids: set[int]) -> None:
@@ -370,7 +372,7 @@ def _loan_statuses_update(loan_ids: set[int]) -> None:
             changes[status, reason].append(loan_id)
     for (status, reason), ids in changes.items():
         Loan.objects.filter(pk__in=ids, status__in=Loan.BEING_REPAID).update(status=status)
-        history_rows_create(Loan, ids, reason=reason)
+        history_rows_create(Loan.objects.filter(pk__in=ids), reason=reason)
 
 
 def _audit_entry(entry: _Settling) -> dict:

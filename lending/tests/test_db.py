@@ -29,7 +29,8 @@ def test_history_rows_copy_every_tracked_field_as_simple_history_does(bind, borr
     Installment.history.bulk_history_create(
         [installment], update=True, default_change_reason="by simple history"
     )
-    history_rows_create(Installment, [installment.pk], reason="by lending.db")
+    assert history_rows_create(Installment.objects.filter(pk=installment.pk), reason="by lending.db") == 1
+    assert history_rows_create(Installment.objects.filter(pk__in=[]), reason="nothing") == 0
 
     ours, theirs = installment.history.order_by("-history_id")[:2]
     assert ours.history_change_reason == "by lending.db" and ours.history_type == "~"
