@@ -14,7 +14,6 @@ from 100k to 1M rows.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.production_env import environment, fresh_database, manage  # noqa: E402
+
 DATABASE = "lending_bench_export"
 URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 
@@ -92,14 +95,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    os.environ.update(DJANGO_SETTINGS_MODULE="lending.settings", DATABASE_URL=URL, LOG_LEVEL="WARNING")
-    sys.path.insert(0, str(ROOT))
+    env = environment(DATABASE)
+    fresh_database(DATABASE)
     import django
-    import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
     django.setup()
     from django.db import connection
     from django.utils import timezone
@@ -108,7 +107,7 @@ def main() -> None:
     from audit.exporting.spec import ExportSpec
 
     # In another process, so this one's memory is the export's and Django's only.
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+    manage("migrate", env=env)
     with connection.cursor() as cursor:
         cursor.execute(INSERT, [args.events])
         cursor.execute("VACUUM ANALYZE audit_auditevent")

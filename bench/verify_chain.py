@@ -10,13 +10,16 @@ verification of 1,000,000 events under 5 s.
 """
 
 import argparse
-import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.production_env import environment, fresh_database  # noqa: E402
+
 DATABASE = "lending_bench_chain"
 
 INSERT = """
@@ -33,20 +36,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "lending.settings",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
+    environment(DATABASE)
+    fresh_database(DATABASE)
     import django
-    import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
