@@ -20,6 +20,9 @@ DATABASE_CONN_MAX_AGE        Seconds a database connection is reused (60).
 DATABASE_REPLICA_URL         A read replica of DATABASE_URL; auditors' exports read from it ().
 CACHE_URL                    ``redis://127.0.0.1:6379/1`` (sessions are then read from it) or
                              ``locmemcache://`` (locmem).
+CACHE_RETRY_SECONDS          After Redis as the cache fails to answer, each process reads
+                             sessions from the database alone this long before it tries
+                             Redis again (5).
 CELERY_BROKER_URL            ``redis://127.0.0.1:6379/0``. Unset: tasks run eagerly in-process.
 FIELD_ENCRYPTION_KEYS        Comma separated Fernet keys; the first encrypts, all decrypt
                              (key rotation). Generate one with
@@ -137,6 +140,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lending.middleware.PrivatePagesMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -175,10 +179,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Sessions are read on every request: from the shared cache (Redis) when there is one, written
-# through to the database so a flushed cache signs nobody out. A per-process cache (locmem)
-# cannot hold them: a sign-out seen by one process would not reach the others.
+# through to the database so a flushed cache signs nobody out, and read from the database while
+# Redis does not answer (lending/sessions.py). A per-process cache (locmem) cannot hold them: a
+# sign-out seen by one process would not reach the others.
 SHARED_CACHE = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if SHARED_CACHE else 'db'}"
+if SHARED_CACHE:
+    # A hung Redis must not hang pages: a cache call gives up after a quarter of a second.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.25)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.25)
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
+SESSION_ENGINE = "lending.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -275,6 +285,8 @@ REAUTH_MINUTES = 10  # sensitive steps need the password again within this time
 PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
 PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
+PHONE_NEW_NUMBERS_PER_DAY = 5  # new numbers entered per account in 24 h (each one is texted a code)
+PHONE_NEW_NUMBERS_PER_IP_HOUR = 10  # new numbers entered from one client IP in an hour
 
 # Rules for bank cards.
 BIND_REQUEST_MINUTES = 15  # a binding must be confirmed with the bank's code within this time
@@ -322,6 +334,15 @@ AUDIT_CHECKPOINT_AT = (0, 5)  # hour and minute of the daily signed checkpoint
 AUTODEBIT_AT = (8, 0)  # hour and minute of the daily collection run
 AUTODEBIT_RETRY_DAYS = (1, 2, 3)  # after a soft failure, retry this many days later; one entry per retry
 AUTODEBIT_IN_FLIGHT_MINUTES = 15  # a debit still pending after this long is settled by asking the bank
+# The collection window closes at this hour and minute each day. Until then a debit the bank
+# says it never received (its worker died before sending it) is sent again under the same key;
+# from then on the next run fails it ("no answer": retried on AUTODEBIT_RETRY_DAYS, the borrower
+# told). An installment whose debit is still unknown stays due, never overdue, while it is open.
+AUTODEBIT_WINDOW_CLOSES_AT = (18, 0)
+# From this long after AUTODEBIT_AT until the window closes, beat runs a follow-up collection
+# this often: loans the morning run missed (a worker died before opening their attempts) are
+# collected ("picked up late"), debits left pending by a dead worker are asked about and resent.
+AUTODEBIT_FOLLOW_UP_MINUTES = 10
 AUTODEBIT_REMINDER_DAYS = 3  # remind a borrower without a usable repayment card this long before a due date
 AUTODEBIT_REMINDER_AT = (9, 0)  # hour and minute of the daily reminder run
 AUTODEBIT_LOANS_PER_TASK = 500  # loans per collection task (one bank exchange each); the run fans out
@@ -340,6 +361,10 @@ CELERY_BEAT_SCHEDULE = {
     "autodebit": {
         "task": "lending.tasks.collect_due_installments",
         "schedule": crontab(hour=AUTODEBIT_AT[0], minute=AUTODEBIT_AT[1]),
+    },
+    "autodebit-follow-up": {  # does nothing outside its hours (lending.tasks.collect_stragglers)
+        "task": "lending.tasks.collect_stragglers",
+        "schedule": AUTODEBIT_FOLLOW_UP_MINUTES * 60,
     },
     "autodebit-reminders": {
         "task": "lending.tasks.remind_missing_repayment_cards",

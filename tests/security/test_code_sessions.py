@@ -249,7 +249,7 @@ def test_a_session_cookie_kept_after_sign_out_opens_nothing(side, client, sign_i
 
 
 def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(client, sign_in, settings, redis_url):
-    """Production reads sessions from the shared cache (cached_db): ending one still ends it."""
+    """Production reads sessions from the shared cache (lending.sessions): ending one still ends it."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -259,7 +259,7 @@ def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(client, 
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "lending.sessions"
     borrower = BorrowerFactory(phone=PHONE)
     sign_in(borrower)
     key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
