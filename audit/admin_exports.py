@@ -42,7 +42,7 @@ class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_view)
         return [
-            path("<int:export_id>/download/", download, name="audit_auditexport_download"),
+            path("<id:export_id>/download/", download, name="audit_auditexport_download"),
             *super().get_urls(),
         ]
 

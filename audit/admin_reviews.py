@@ -146,7 +146,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
 
     def get_urls(self):
         decide = self.admin_site.admin_view(self.decide_view)
-        return [path("<int:case_id>/decide/", decide, name="audit_reviewcase_decide"), *super().get_urls()]
+        return [path("<id:case_id>/decide/", decide, name="audit_reviewcase_decide"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):

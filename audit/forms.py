@@ -12,13 +12,15 @@ from accounts.validators import mainland_mobile
 from audit.actions import Action
 from audit.exporting.sources import SOURCES
 from audit.exporting.spec import ExportSpec
+from lending.ids import parse_id
 
 
 def user_named(text: str):
     """The user a staff member means by a user id, a mobile number or a username; None if none."""
     users = get_user_model()._base_manager
-    if text.isdigit() and len(text) < 11:
-        return users.filter(pk=int(text)).first()
+    user_id = parse_id(text)
+    if user_id is not None and len(text) < 11:
+        return users.filter(pk=user_id).first()
     try:
         return users.filter(phone=mainland_mobile(text)).first()
     except ValidationError:

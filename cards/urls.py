@@ -7,10 +7,10 @@ app_name = "cards"
 urlpatterns = [
     path("", views.card_list, name="list"),
     path("bind/", views.bind, name="bind"),
-    path("bind/<int:request_id>/confirm/", views.bind_confirm, name="bind_confirm"),
+    path("bind/<id:request_id>/confirm/", views.bind_confirm, name="bind_confirm"),
     path("unbind-all/", views.unbind_all, name="unbind_all"),
-    path("<int:card_id>/code/", views.code, name="code"),
-    path("<int:card_id>/repayment/", views.repayment, name="repayment"),
-    path("<int:card_id>/unbind/", views.unbind, name="unbind"),
-    path("<int:card_id>/swap/", views.swap, name="swap"),
+    path("<id:card_id>/code/", views.code, name="code"),
+    path("<id:card_id>/repayment/", views.repayment, name="repayment"),
+    path("<id:card_id>/unbind/", views.unbind, name="unbind"),
+    path("<id:card_id>/swap/", views.swap, name="swap"),
 ]

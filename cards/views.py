@@ -23,6 +23,7 @@ from cards.services import (
     cards_unbind_all,
 )
 from lending.errors import DomainError
+from lending.ids import parse_id
 from lending.selectors import has_loan_being_repaid
 
 Purpose = SmsCode.Purpose
@@ -99,12 +100,13 @@ def code(request, card_id):
     purpose = request.POST.get("purpose")
     targets = {Purpose.CARD_REPAYMENT: card.pk, Purpose.CARD_UNBIND: card.pk}
     if purpose == Purpose.CARD_SWAP:
-        new_card_id = request.POST.get("new_card", "")
-        new_card = _own_card(request, int(new_card_id) if new_card_id.isdigit() else 0)
+        new_card = _own_card(request, parse_id(request.POST.get("new_card")) or 0)
         targets[purpose] = f"{card.pk}:{new_card.pk}"
         request.session["swap_to"] = new_card.pk
     if purpose not in targets:
         raise Http404
+    if purpose == Purpose.CARD_REPAYMENT and card.is_repayment:
+        return _already_repayment(request, card)
     sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
     send_code(
         request,
@@ -115,9 +117,16 @@ def code(request, card_id):
     return redirect(back, card.pk)
 
 
+def _already_repayment(request, card: Card):
+    messages.info(request, _("%(card)s already repays your loans.") % {"card": card})
+    return redirect("cards:list")
+
+
 @recent_password_required
 def repayment(request, card_id):
     card = _own_card(request, card_id)
+    if card.is_repayment:
+        return _already_repayment(request, card)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

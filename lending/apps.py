@@ -7,6 +7,9 @@ class LendingConfig(AppConfig):
     name = "lending"
     verbose_name = _("Lending")
 
+    def ready(self):
+        from lending import ids  # noqa: F401  (registers the <id:...> URL converter)
+
 
 class BackOfficeAdminConfig(admin_apps.AdminConfig):
     """The Django admin, installed as the OTP-protected back office."""

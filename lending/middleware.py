@@ -1,6 +1,8 @@
 """Request checks that apply to every page."""
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.utils.cache import patch_cache_control
 
 
 class RefuseNulBytesMiddleware:
@@ -15,3 +17,22 @@ class RefuseNulBytesMiddleware:
         if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
             raise BadRequest("NUL byte in the query string")
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Pages for someone signed in, or half way through a flow, and every back-office page carry
+    ``Cache-Control: private, no-store``: no shared cache (a proxy, a CDN) and no browser history
+    keeps a copy of a page with personal data. Anonymous pages stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            or request.path.startswith("/admin/")
+            or request.user.is_authenticated
+        ):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -11,7 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cards/", include("cards.urls")),
     path("loans/", views.loan_list, name="loans"),
-    path("loans/<int:loan_id>/", views.loan_detail, name="loan_detail"),
+    path("loans/<id:loan_id>/", views.loan_detail, name="loan_detail"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),

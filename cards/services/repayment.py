@@ -53,9 +53,14 @@ def _make_repayment(*, actor: User, card_id: int) -> Card:
 
 
 def card_repayment_set(*, actor: User, card: Card, code: str) -> Card:
-    """Make a debit card the repayment card; debits use its mandate from now on."""
+    """Make a debit card the repayment card; debits use its mandate from now on.
+
+    Choosing the card that already repays is no change: nothing is written, not even the code's use.
+    """
     ensure_not_frozen(actor)
     card = Card.objects.get(pk=card.pk, user=actor)
+    if card.is_repayment:
+        return card
     sms_code_verify(purpose="card_repayment", target=card.pk, code=code, actor=actor, user=actor)
     with transaction.atomic():
         return _make_repayment(actor=actor, card_id=card.pk)

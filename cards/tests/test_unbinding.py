@@ -206,3 +206,13 @@ def test_a_borrower_with_an_open_high_severity_alert_goes_to_review(bind, action
     case = ReviewCase.objects.get(kind="card_unbind")
     assert card.status == "pending_review" and "borrower_high_risk" in [r["code"] for r in case.reasons]
     assert case.approvals_needed == 2  # 60 + 70: high risk, four eyes
+
+
+def test_choosing_the_card_that_already_repays_writes_nothing(bind, action_code, borrower):
+    card = bind(borrower)
+    code = action_code(borrower, "card_repayment", card.pk)
+    counts = (AuditEvent.objects.count(), Card.history.count(), Notification.objects.count())
+
+    assert card_repayment_set(actor=borrower, card=card, code=code).is_repayment
+    assert (AuditEvent.objects.count(), Card.history.count(), Notification.objects.count()) == counts
+    assert not AuditEvent.objects.filter(action="card.repayment_set").exists()

@@ -157,8 +157,37 @@ def test_a_bad_purpose_or_new_card_is_404_not_500(sign_in, bind, borrower):
     )
 
 
-def test_card_pages_render_in_both_languages(sign_in, bind, borrower):
+@pytest.mark.parametrize("new_card", ["²", "١", "9" * 1_000_000, "9" * 19, "-1", " 1"])
+def test_a_new_card_id_out_of_bounds_or_in_other_digits_is_404_not_500(sign_in, bind, borrower, new_card):
     card = bind(borrower)
+    client = sign_in(borrower)
+    response = client.post(f"/cards/{card.pk}/code/", {"purpose": "card_swap", "new_card": new_card})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("card_id", ["9" * 19, "9" * 5000, "99999999999999999"])
+def test_a_card_id_in_the_url_out_of_bounds_is_404_not_500(sign_in, borrower, card_id):
+    client = sign_in(borrower)
+    assert client.get(f"/cards/{card_id}/unbind/").status_code == 404
+    assert client.get(f"/loans/{card_id}/").status_code == 404
+    assert client.post(f"/cards/{card_id}/code/", {"purpose": "card_unbind"}).status_code == 404
+
+
+def test_the_card_that_already_repays_is_not_offered_again_and_no_code_is_sent(
+    sign_in, bind, borrower, sms_outbox
+):
+    card = bind(borrower)
+    client = sign_in(borrower)
+    sent = len(sms_outbox)
+    response = client.post(f"/cards/{card.pk}/code/", {"purpose": "card_repayment"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Location"] == "/cards/" and len(sms_outbox) == sent
+    page = client.get(f"/cards/{card.pk}/repayment/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "already repays your loans" in page.content.decode()
+
+
+def test_card_pages_render_in_both_languages(sign_in, bind, borrower):
+    bind(borrower)  # the first card bound repays
+    card = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
     client = sign_in(borrower)
     for language in ("zh-hans", "en"):
         for url in [

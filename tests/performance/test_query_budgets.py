@@ -42,7 +42,7 @@ def portal_pages(borrower) -> list[str]:
             continue
         url = "/" + route
         for param in params:
-            url = url.replace(f"<int:{param}>", str(ids[param]))
+            url = url.replace(f"<id:{param}>", str(ids[param]))
         pages.append(url)
     return pages
 

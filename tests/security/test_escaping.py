@@ -70,7 +70,7 @@ def portal_pages(client, objects: dict) -> dict[str, str]:
             continue
         url = "/" + route
         for name in parameters:
-            url = url.replace(f"<int:{name}>", str(objects[name]))
+            url = url.replace(f"<id:{name}>", str(objects[name]))
         pages[url] = client.get(url).content.decode()
     return pages
 

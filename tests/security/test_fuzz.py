@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Identity, PhoneChange, User
 from cards.models import Card, CardBindRequest, Mandate
+from cards.tests import sandbox_cards
 from lending.models import DebitAttempt, Loan
 from tests.security.test_object_access import owned  # noqa: F401  (the borrower's objects)
 
@@ -27,7 +28,7 @@ FORM_PAGES = [
     "/accounts/phone/lost/",
     "/cards/bind/",
     "/cards/bind/{request_id}/confirm/",
-    "/cards/{card_id}/repayment/",
+    "/cards/{spare_card_id}/repayment/",  # the repayment card has no repayment form
     "/cards/{card_id}/unbind/",
 ]
 POST_ONLY = {  # views that only take a POST: their fields
@@ -35,6 +36,7 @@ POST_ONLY = {  # views that only take a POST: their fields
     "/accounts/phone/change/{change_id}/new/": ["new_phone"],
     "/accounts/phone/change/{change_id}/confirm/": ["code"],
     "/cards/{card_id}/swap/": ["new_card", "code"],
+    "/cards/{card_id}/code/": ["purpose", "new_card"],
 }
 
 inputs = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.sampled_from(
@@ -48,6 +50,14 @@ inputs = st.text(st.characters(exclude_categories=("Cs",)), max_size=40) | st.sa
         "' OR 1=1 --",
         "<script>alert(1)</script>",
         "\x00",
+        "card_swap",
+        "²",  # Unicode digits: str.isdigit() says yes, int() and the database say no
+        "١٢٣٤٥٦",
+        "１３８００１３８０００",
+        "9" * 19,  # past a bigint
+        "9" * 100_000,
+        "1e999999",
+        "-0",
     ]
 )
 
@@ -72,10 +82,16 @@ def field_names(client, url) -> list[str]:
     return sorted(names)
 
 
+@pytest.fixture
+def objects(owned, bind, borrower):  # noqa: F811
+    """The borrower's objects, and a second active card that does not repay yet."""
+    return {**owned, "spare_card_id": bind(borrower, sandbox_cards.THIRD_GOOD_DEBIT).pk}
+
+
 @pytest.mark.parametrize("template", FORM_PAGES + list(POST_ONLY))
-def test_any_input_to_a_portal_form_is_answered_without_a_server_error(template, owned, sign_in, borrower):  # noqa: F811
+def test_any_input_to_a_portal_form_is_answered_without_a_server_error(template, objects, sign_in, borrower):
     client = sign_in(borrower)
-    url = template.format(**owned)
+    url = template.format(**objects)
     names = field_names(client, url)
     if "/accounts/register/" in url or "/login/" in url or "/password/reset/" in url:
         client.logout()

@@ -56,7 +56,7 @@ def test_another_borrower_gets_404_for_every_object_url(owned, sign_in):
         assert not unknown, f"{route}: add a fixture object for {unknown} to `owned`"
         url = "/" + route
         for name in parameters:
-            url = url.replace(f"<int:{name}>", str(owned[name]))
+            url = url.replace(f"<id:{name}>", str(owned[name]))
         get = client.get(url)
         post = client.post(url, {"code": "123456", "new_phone": "13700137000", "new_card": owned["card_id"]})
         assert get.status_code in (404, 405), (url, get.status_code)

@@ -17,7 +17,7 @@ def test_a_post_without_the_csrf_token_is_refused_everywhere():
     client.force_login(borrower, backend="django.contrib.auth.backends.ModelBackend")
     checked = 0
     for route, _ in portal_routes():
-        route = "/" + re.sub(r"<int:\w+>", "1", route)
+        route = "/" + re.sub(r"<id:\w+>", "1", route)
         response = client.post(route, {"code": "123456"})
         assert response.status_code in (403, 405), (route, response.status_code)
         checked += response.status_code == 403
@@ -35,3 +35,29 @@ def test_pages_cannot_be_framed_and_carry_a_content_security_policy(client):
             assert "style-src 'self' 'unsafe-inline'" in policy  # the admin's own scripts set styles
         else:
             assert "unsafe-inline" not in policy, url
+
+
+def _no_store(response) -> bool:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return {"private", "no-store"} <= directives
+
+
+def test_signed_in_and_back_office_pages_are_kept_by_no_cache(sign_in, admin_login):
+    from accounts.tests.factories import StaffFactory
+
+    borrower = BorrowerFactory()
+    client = sign_in(borrower)
+    pages = [route for route, params in portal_routes() if not params and "dev/" not in route]
+    for route in pages:
+        response = client.get("/" + route)
+        assert _no_store(response), (route, response.get("Cache-Control"))
+
+    client.logout()
+    admin_login(StaffFactory(role="officer"))
+    for url in ("/admin/", "/admin/audit/reviewcase/", "/admin/audit/auditevent/", "/admin/login/"):
+        response = client.get(url, follow=True)
+        assert _no_store(response), url
+
+
+def test_the_anonymous_home_page_stays_cacheable(client):
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
