@@ -1,9 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
+from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
+from lending.errors import DomainError
 from lending.pii import mask_name
 
 
@@ -43,9 +46,24 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     change_form_template = "admin/revealable_change_form.html"
     revealable = {"phone": (_("Full mobile number"), lambda user: str(user.phone or ""))}
 
+    actions = ["lift_lockout"]
+
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("accounts.unlock_user")
+
+    @admin.action(description=_("Lift the sign-in lock-out of the selected users"), permissions=["unlock"])
+    def lift_lockout(self, request, queryset):
+        for user in queryset:
+            try:
+                login_lockout_lift(actor=request.user, user=user)
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, gettext("%(object)s: done.") % {"object": user}, messages.SUCCESS)
 
 
 @admin.register(Identity)

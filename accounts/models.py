@@ -80,7 +80,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         permissions = [
-            ("reveal_personal_data", _("Can reveal a borrower's full phone number, name and ID number"))
+            ("reveal_personal_data", _("Can reveal a borrower's full phone number, name and ID number")),
+            ("unlock_user", _("Can lift a sign-in lock-out")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -219,6 +220,7 @@ class SmsMessage(models.Model):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        WITHHELD = "withheld", _("Not sent: no account has this number")
 
     to_encrypted = models.TextField()
     to_masked = models.CharField(_("to"), max_length=32)

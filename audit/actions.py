@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     LOGIN_LOCKED = "login.locked", _("Login locked after repeated wrong passwords")
     LOGIN_REFUSED_LOCKED = "login.refused_locked", _("Login refused while locked")
     LOGIN_SUCCEEDED = "login.succeeded", _("Signed in")
+    LOGIN_SECOND_FACTOR_FAILED = "login.second_factor_failed", _("Wrong authenticator or backup code")
+    LOGIN_UNLOCKED = "login.unlocked", _("Sign-in lock-out lifted")
     LOGOUT = "login.logout", _("Signed out")
     REAUTH_SUCCEEDED = "login.reauth", _("Password confirmed for a sensitive step")
 
@@ -64,6 +66,7 @@ class Action(models.TextChoices):
 
     LOAN_CREATED = "loan.created", _("Loan disbursed")
     DEBIT_STARTED = "debit.started", _("Auto-debit of an installment started")
+    DEBIT_RESENT = "debit.resent", _("Auto-debit not received by the bank, sent again")
     DEBIT_SUCCEEDED = "debit.succeeded", _("Installment collected by auto-debit")
     DEBIT_FAILED = "debit.failed", _("Auto-debit of an installment failed")
     DEBIT_RETRY_REQUESTED = "debit.retry_requested", _("Officer asked to debit an installment again")

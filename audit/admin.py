@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.services.login import LOGIN_PHONE
+from accounts.services.login import LOGIN_PHONE, LOGIN_USERNAME
 from audit.models import AuditArchive, AuditBlock, AuditEvent
 from lending.admin_tools import CappedCountPaginator, ReadOnlyAdminMixin, TextInputFilter
 
@@ -42,6 +42,7 @@ class SubjectTypeFilter(admin.SimpleListFilter):
         models = [model for app in AUDITED_APPS for model in apps.get_app_config(app).get_models()]
         kinds = {model._meta.label_lower: model._meta.verbose_name for model in models}
         kinds[LOGIN_PHONE] = _("number tried at sign-in")
+        kinds[LOGIN_USERNAME] = _("username tried at back-office sign-in")
         return sorted(kinds.items())
 
     def queryset(self, request, queryset):

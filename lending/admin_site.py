@@ -1,14 +1,18 @@
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
+from accounts.forms_staff import BackOfficeLoginForm
+
 
 class BackOfficeSite(OTPAdminSite):
-    """Staff reach the back office only after a second factor (TOTP or a backup code)."""
+    """Staff reach the back office only after a second factor (TOTP or a backup code), and the
+    password step before it locks like the borrowers' (accounts.services.login)."""
 
     site_header = _("Lending back office")
     site_title = _("Back office")
     index_title = _("Compliance and audit")
     login_template = "admin/back_office_login.html"
+    login_form = BackOfficeLoginForm
 
     def __init__(self, name="admin"):
         super().__init__(name)

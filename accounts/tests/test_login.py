@@ -5,6 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.services import CodeRefused, LoginRefused, login_second_factor_verify, password_check
+from accounts.services.login import LockoutLiftRefused, login_lockout_lift
 from accounts.tests.factories import BorrowerFactory, StaffFactory
 from accounts.tests.helpers import Purpose, send_code, wrong
 from audit.context import RequestContext, bound_request
@@ -107,3 +108,20 @@ def test_a_success_resets_the_failure_count(settings, deliver, last_code):
     with pytest.raises(LoginRefused, match="wrong"):
         check(borrower.phone, "nope")  # one failure since the success: not locked
     assert check(borrower.phone) == borrower
+
+
+def test_an_administrator_lifts_a_lock_out_only_while_it_holds(settings):
+    borrower, officer = BorrowerFactory(), StaffFactory(role="officer")
+    with pytest.raises(LockoutLiftRefused):
+        login_lockout_lift(actor=officer, user=borrower)
+    assert not AuditEvent.objects.exists()  # nothing to lift: nothing recorded
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        with pytest.raises(LoginRefused):
+            check(borrower.phone, "nope")
+
+    login_lockout_lift(actor=officer, user=borrower)
+
+    assert check(borrower.phone) == borrower
+    with pytest.raises(LockoutLiftRefused):
+        login_lockout_lift(actor=officer, user=borrower)
+    assert AuditEvent.objects.filter(action="login.unlocked", actor=officer).count() == 1
