@@ -88,8 +88,9 @@ def sms_code_send(
 
     Limits: one code per number per minute, SMS_CODE_DAILY_LIMIT per number per day,
     SMS_CODE_IP_HOURLY_LIMIT per client IP per hour; a refusal says when to try again.
-    ``deliver=False`` goes through every step but queues no message, so a request for a
-    number without an account looks exactly like one with (no enumeration).
+    ``deliver=False`` goes through every step, the queued message included, but sends nothing,
+    so a request for a number without an account looks exactly like one with, answer time
+    included (no enumeration).
     """
     context = current_request()
     ip = context.ip if context else None
@@ -110,14 +111,13 @@ def sms_code_send(
             )
             code = device.new_code()
             SmsCodeSend.objects.create(phone_hash=phone_hash, ip=ip, purpose=purpose)
-            if deliver:
-                operation = Purpose(purpose).label
-                sms_queue(
-                    to=phone,
-                    template="code",
-                    context={"code": code, "operation": operation},
-                    language=language,
-                )
+            sms_queue(
+                to=phone,
+                template="code",
+                context={"code": code, "operation": Purpose(purpose).label},
+                language=language,
+                withhold=not deliver,
+            )
             record(action=Action.SMS_CODE_SENT, actor=actor, subject=user, data=data)
     if refusal:
         raise refusal

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from accounts.services.freeze import ensure_not_frozen
 from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
+from audit.context import current_request
+from audit.models import AuditEvent
 from audit.services import record
 from lending.crypto import encrypt
 from lending.db import advisory_xact_lock
@@ -27,6 +30,10 @@ from lending.pii import mask_phone
 
 class PhoneChangeRefused(DomainError):
     code = "phone_change_refused"
+
+
+# Entering a new number, on either path: each texts the number typed.
+NEW_NUMBER_ENTERED = (Action.PHONE_CHANGE_NEW_NUMBER, Action.PHONE_LOST_STARTED)
 
 
 def _limit_reached_until(user: User) -> datetime | None:
@@ -74,16 +81,58 @@ def new_number_target(change: PhoneChange) -> str:
     return f"{change.pk}:{change.new_phone}"
 
 
-def number_refusal(user: User, new_phone: str) -> PhoneChangeRefused | None:
-    """Why ``new_phone`` cannot become the user's number, or None. Never says whose it is."""
+def same_number_refusal(user: User, new_phone: str) -> PhoneChangeRefused | None:
     if new_phone == str(user.phone):
         return PhoneChangeRefused(_("This is already your number."), code="same")
-    if User.objects.filter(phone=new_phone).exists():
-        return PhoneChangeRefused(
-            _("This number cannot be bound to your account. If it is yours, contact customer service."),
-            code="taken",
-        )
     return None
+
+
+def number_taken_refusal(new_phone: str) -> PhoneChangeRefused | None:
+    """Refuses a number bound to another account. Asked only once a code sent to the number came
+    back, so only the number's holder learns that it has an account (no enumeration)."""
+    if User.objects.filter(phone=new_phone).exists():
+        return _taken()
+    return None
+
+
+def _taken() -> PhoneChangeRefused:
+    return PhoneChangeRefused(
+        _("This number cannot be bound to your account. If it is yours, contact customer service."),
+        code="taken",
+    )
+
+
+def number_refusal(user: User, new_phone: str) -> PhoneChangeRefused | None:
+    """Why ``new_phone`` cannot become the user's number, or None. Never says whose it is."""
+    return same_number_refusal(user, new_phone) or number_taken_refusal(new_phone)
+
+
+def new_number_limit_refusal(user: User, ip: str | None) -> PhoneChangeRefused | None:
+    """Each new number entered (both paths) texts whatever number was typed: at most
+    PHONE_NEW_NUMBERS_PER_DAY per account in 24 hours and PHONE_NEW_NUMBERS_PER_IP_HOUR per
+    client IP in an hour, counted from the audit trail."""
+    now = timezone.now()
+    entered = AuditEvent.objects.filter(action__in=NEW_NUMBER_ENTERED)
+    by_account = entered.filter(
+        Q(actor=user) | Q(subject_type="accounts.user", subject_id=str(user.pk)),
+        occurred_at__gte=now - timedelta(days=1),
+    )
+    limits = [(by_account, settings.PHONE_NEW_NUMBERS_PER_DAY, timedelta(days=1))]
+    if ip:
+        by_ip = entered.filter(ip=ip, occurred_at__gte=now - timedelta(hours=1))
+        limits.append((by_ip, settings.PHONE_NEW_NUMBERS_PER_IP_HOUR, timedelta(hours=1)))
+    retry_at = []
+    for events, limit, window in limits:
+        times = list(events.order_by("-occurred_at").values_list("occurred_at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_at.append(times[-1] + window)
+    if not retry_at:
+        return None
+    when = formats.date_format(timezone.localtime(max(retry_at)), "DATETIME_FORMAT")
+    return PhoneChangeRefused(
+        _("Too many new numbers were entered. You can enter another after %(time)s.") % {"time": when},
+        code="too_many_numbers",
+    )
 
 
 def phone_number_apply(*, user: User, change: PhoneChange, reason: str) -> User:
@@ -171,14 +220,18 @@ def _locked_open_change_readonly(actor: User, change_id: int, *statuses) -> None
 
 
 def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) -> PhoneChange:
-    """Take the new number and send it a code. A number bound to any account is refused."""
+    """Take the new number and send it a code. Whether another account holds the number is
+    answered only after that code comes back (``phone_change_confirm_new``)."""
     refusal = None
+    context = current_request()
     with transaction.atomic(durable=True):
         change = _locked_open_change(
             actor, change.pk, PhoneChange.Status.OLD_CONFIRMED, PhoneChange.Status.NEW_SENT
         )
         data = {"new": mask_phone(new_phone)}
-        refusal = number_refusal(actor, new_phone)
+        refusal = same_number_refusal(actor, new_phone) or new_number_limit_refusal(
+            actor, context.ip if context else None
+        )
         if refusal:
             record(
                 action=Action.PHONE_CHANGE_REFUSED,
@@ -200,12 +253,18 @@ def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) ->
 
 
 def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> User:
-    """The code sent to the new number completes the change."""
+    """The code sent to the new number completes the change, unless another account holds it."""
     _locked_open_change_readonly(actor, change.pk, PhoneChange.Status.NEW_SENT)
     change = PhoneChange.objects.get(pk=change.pk, user=actor)
     sms_code_verify(
         purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, actor=actor, user=actor
     )
+    refusal = number_taken_refusal(change.new_phone)
+    if refusal:
+        with transaction.atomic():
+            data = {"new": change.new_phone_masked, "why": refusal.code}
+            record(action=Action.PHONE_CHANGE_REFUSED, actor=actor, subject=change, data=data)
+        raise refusal
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=actor.pk)
@@ -213,11 +272,8 @@ def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> 
             ensure_not_frozen(user)
             ensure_within_limit(user)
             phone_number_apply(user=user, change=change, reason="phone changed with the old phone (path a)")
-    except IntegrityError:
-        raise PhoneChangeRefused(
-            _("This number cannot be bound to your account. If it is yours, contact customer service."),
-            code="taken",
-        ) from None
+    except IntegrityError:  # taken by a registration in the meantime
+        raise _taken() from None
     return user
 
 

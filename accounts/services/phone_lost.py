@@ -17,9 +17,12 @@ from accounts.services.notifications import notification_create
 from accounts.services.phone_change import (
     PhoneChangeRefused,
     ensure_within_limit,
+    new_number_limit_refusal,
     new_number_target,
     number_refusal,
+    number_taken_refusal,
     phone_number_apply,
+    same_number_refusal,
 )
 from accounts.services.sms import sms_queue
 from audit import risk
@@ -75,7 +78,10 @@ def phone_lost_start(
                 raise LostPhoneRefused(
                     _("A request for this account is already waiting for review."), code="in_review"
                 )
-            refusal = number_refusal(user, new_phone)
+            context = current_request()
+            refusal = same_number_refusal(user, new_phone) or new_number_limit_refusal(
+                user, context.ip if context else None
+            )
         if refusal:
             data = {"phone": user.masked_phone, "new": mask_phone(new_phone), "why": refusal.code}
             record(action=Action.PHONE_LOST_REFUSED, actor=None, subject=user, data=data)
@@ -118,11 +124,29 @@ def phone_lost_send_code(*, change: PhoneChange) -> None:
 
 
 def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase:
-    """The code proves the new number; the request goes to a compliance officer."""
+    """The code proves the new number; the request goes to a compliance officer, unless the
+    number is bound to another account (said only now, to the number's holder)."""
     sms_code_verify(
         purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, user=change.user
     )
+    refusal = number_taken_refusal(change.new_phone)
+    if refusal:
+        phone_lost_refuse(change=change, refusal=refusal)
+        raise refusal
     return phone_lost_submit(change=change)
+
+
+@transaction.atomic
+def phone_lost_refuse(*, change: PhoneChange, refusal: PhoneChangeRefused) -> None:
+    """The new number cannot be bound: the request ends here, before any review."""
+    change = PhoneChange.objects.select_for_update().get(pk=change.pk)
+    if change.status != PhoneChange.Status.NEW_SENT:
+        return
+    change.status = PhoneChange.Status.CANCELLED
+    change._change_reason = f"refused: {refusal.code}"
+    change.save()
+    data = {"phone": change.old_phone_masked, "new": change.new_phone_masked, "why": refusal.code}
+    record(action=Action.PHONE_LOST_REFUSED, actor=None, subject=change.user, data=data)
 
 
 @transaction.atomic

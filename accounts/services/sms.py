@@ -13,17 +13,23 @@ from lending.outbox import outbox_enqueue
 from lending.pii import mask_phone
 
 
-def sms_queue(*, to, template: str, context: dict, language: str) -> SmsMessage:
-    """Render ``templates/sms/<template>.txt`` in ``language`` and queue it for ``to``."""
+def sms_queue(*, to, template: str, context: dict, language: str, withhold: bool = False) -> SmsMessage:
+    """Render ``templates/sms/<template>.txt`` in ``language`` and queue it for ``to``.
+
+    ``withhold``: do every step (render, rows, the task after commit) but send nothing, so a
+    request about a number without an account costs what one with an account costs and cannot
+    be told apart by its answer time. The number itself is not kept.
+    """
     from accounts.tasks import send_sms
 
     with translation.override(language):
         body = render_to_string(f"sms/{template}.txt", context).strip()
     message = SmsMessage.objects.create(
-        to_encrypted=encrypt(str(to)),
+        to_encrypted=encrypt("" if withhold else str(to)),
         to_masked=mask_phone(to),
         template=template,
         body_encrypted=encrypt(body),
+        status=SmsMessage.Status.WITHHELD if withhold else SmsMessage.Status.QUEUED,
     )
     outbox_enqueue(task=send_sms, kwargs={"sms_id": message.pk})
     return message

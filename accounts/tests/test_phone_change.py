@@ -99,15 +99,35 @@ def test_the_old_number_code_does_not_confirm_the_new_number(deliver, last_code,
     assert str(borrower.phone) == OLD
 
 
-def test_a_number_bound_to_another_account_is_refused_without_saying_whose(deliver, last_code, borrower):
+def test_a_number_bound_to_another_account_is_refused_only_after_its_code_came_back(
+    deliver, last_code, sms_outbox, borrower
+):
     BorrowerFactory(phone=NEW)
+    change = set_new(deliver, last_code, borrower)  # answered like any number: a code goes to it
+    assert change.status == "new_sent" and sms_outbox[-1].to == NEW
     with pytest.raises(PhoneChangeRefused) as refused:
-        set_new(deliver, last_code, borrower)
+        phone_change_confirm_new(actor=borrower, change=change, code=last_code(NEW))
     assert "139" not in refused.value.message and refused.value.code == "taken"
     assert AuditEvent.objects.get(action="phone_change.refused").data == {
         "new": "139****9000",
         "why": "taken",
     }
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == OLD
+
+
+def test_new_numbers_per_account_are_limited(settings, deliver, last_code, borrower):
+    settings.PHONE_NEW_NUMBERS_PER_DAY = 2
+    change = set_new(deliver, last_code, borrower, new="+8613900139001")
+    SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+    phone_change_set_new(actor=borrower, change=change, new_phone="+8613900139002")
+    with pytest.raises(PhoneChangeRefused, match="Too many new numbers") as refused:
+        phone_change_set_new(actor=borrower, change=change, new_phone="+8613900139003")
+    assert refused.value.code == "too_many_numbers"
+    assert AuditEvent.objects.filter(action="phone_change.refused", data__why="too_many_numbers").exists()
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+        assert set_new(deliver, last_code, borrower, new="+8613900139003").status == "new_sent"
 
 
 def test_the_same_number_is_refused(deliver, last_code, borrower):

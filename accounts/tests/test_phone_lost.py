@@ -136,10 +136,29 @@ def test_wrong_passwords_here_count_towards_the_login_lock(deliver, settings, bo
         start(deliver)
 
 
-def test_a_number_of_another_account_is_refused(deliver, borrower):
+def test_a_number_of_another_account_is_refused_after_its_code_and_before_review(
+    deliver, last_code, sms_outbox, borrower
+):
     BorrowerFactory(phone=NEW)
+    change = start(deliver)  # answered like any number: a code goes to it
+    assert sms_outbox[-1].to == NEW
     with pytest.raises(PhoneChangeRefused, match="cannot be bound"):
-        start(deliver)
+        phone_lost_confirm(change=change, code=last_code(NEW))
+    assert not ReviewCase.objects.exists()
+    assert PhoneChange.objects.get().status == "cancelled"
+    assert AuditEvent.objects.get(action="phone_lost.refused").data["why"] == "taken"
+
+
+def test_new_numbers_from_one_ip_are_limited(settings, deliver, borrower):
+    from audit.context import RequestContext, bound_request
+
+    settings.PHONE_NEW_NUMBERS_PER_IP_HOUR = 2
+    with bound_request(RequestContext(request_id="r", ip="203.0.113.9")):
+        for number in ("+8613900139001", "+8613900139002"):
+            SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+            start(deliver, new_phone=number)
+        with pytest.raises(PhoneChangeRefused, match="Too many new numbers"):
+            start(deliver, new_phone="+8613900139003")
 
 
 def test_a_wrong_code_keeps_it_out_of_review(deliver, last_code, borrower):
