@@ -84,6 +84,23 @@ class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/lending/loan_disburse.html", context)
 
 
+class SentAgainFilter(admin.SimpleListFilter):
+    """Attempts the bank had not received (a worker died before sending them), sent again."""
+
+    title = gettext_lazy("sent again")
+    parameter_name = "sent_again"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(resent_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(resent_count=0)
+        return queryset
+
+
 @admin.register(DebitAttempt)
 class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -96,8 +113,15 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "failure_code",
         "trigger",
+        "resent_count",
     )
-    list_filter = ("status", "failure_code", "trigger", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        "failure_code",
+        "trigger",
+        SentAgainFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("installment__loan", "card")
     show_full_result_count = False
     actions = ["retry"]
@@ -112,6 +136,8 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "idempotency_key",
         "trigger",
         "created_at",
+        "resent_count",
+        "resent_at",
         "settled_at",
     )
     readonly_fields = fields

@@ -146,6 +146,7 @@ class DebitAttempt(models.Model):
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Daily collection")
+        FOLLOW_UP = "follow_up", _("Follow-up run (picked up late)")
         OFFICER = "officer", _("Officer's retry")
 
     installment = models.ForeignKey(
@@ -166,6 +167,10 @@ class DebitAttempt(models.Model):
     failure_code = models.CharField(_("failure code"), max_length=32, blank=True)
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    # Sent again under the same key because the bank said it never received it (a worker died
+    # before sending it, or the request was lost on the way).
+    resent_count = models.PositiveSmallIntegerField(_("sent again"), default=0)
+    resent_at = models.DateTimeField(_("last sent again"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
 
     class Meta:

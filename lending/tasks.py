@@ -6,12 +6,14 @@ from django.utils import timezone
 
 from audit.context import system_job
 from lending.celery import RETRYING
+from lending.models import DebitAttempt
 from lending.outbox import outbox_relay
 from lending.services import (
     loans_collect,
     loans_to_collect,
     repayment_card_reminders_send,
 )
+from lending.services.collection import follow_up_day
 
 
 def _day(day: str | None) -> date:
@@ -43,18 +45,32 @@ def collect_due_installments(day: str | None = None) -> int:
 
     Running it twice is harmless: each task collects only what is still due.
     """
-    day = _day(day).isoformat()
-    loan_ids = loans_to_collect(date.fromisoformat(day)).iterator(chunk_size=5000)
+    return _collection_fan_out(_day(day), DebitAttempt.Trigger.SCHEDULE)
+
+
+@shared_task
+def collect_stragglers() -> int:
+    """Beat, every ``AUTODEBIT_FOLLOW_UP_MINUTES`` (nothing outside the follow-up hours): the
+    same morning, collect the loans the morning run missed because the worker holding them died
+    before opening their attempts (marked as picked up late), and ask the bank about attempts a
+    dead worker left pending (sent again if the bank never received them). The broker would
+    redeliver the dead worker's task only after its visibility timeout."""
+    day = follow_up_day(timezone.now())
+    return _collection_fan_out(day, DebitAttempt.Trigger.FOLLOW_UP) if day else 0
+
+
+def _collection_fan_out(day: date, trigger: str) -> int:
+    loan_ids = loans_to_collect(day, trigger).iterator(chunk_size=5000)
     tasks = 0
     for chunk in chunks(loan_ids, settings.AUTODEBIT_LOANS_PER_TASK):
-        collect_loans.delay(chunk, day)
+        collect_loans.delay(chunk, day.isoformat(), trigger)
         tasks += 1
     return tasks
 
 
 @shared_task(**RETRYING)
-def collect_loans(loan_ids: list[int], day: str) -> int:
-    return len(loans_collect(loan_ids=loan_ids, day=date.fromisoformat(day)))
+def collect_loans(loan_ids: list[int], day: str, trigger: str = DebitAttempt.Trigger.SCHEDULE) -> int:
+    return len(loans_collect(loan_ids=loan_ids, day=date.fromisoformat(day), trigger=trigger))
 
 
 @shared_task

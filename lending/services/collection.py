@@ -11,10 +11,17 @@ the same code):
 3. ``debit_attempts_settle`` records the answers: paid, a retry days later (soft failures), or
    stopped (hard failures), and tells the borrower when a debit failed.
 
-A worker that dies between 1 and 3 leaves its attempts pending; once older than
-``AUTODEBIT_IN_FLIGHT_MINUTES`` the next run settles them by querying the bank. The database
-holds at most one pending and one successful attempt per installment (constraints), and the
-bank debits a key once: re-runs, duplicate deliveries and two workers collect once.
+A worker that dies between 1 and 3 leaves its attempts pending; once
+``AUTODEBIT_IN_FLIGHT_MINUTES`` have passed since they were sent, the next run settles them by
+querying the bank. Only the bank's answer fails an attempt: one the bank says it never received
+(the worker died before sending it, or the request was lost) is sent again under the same key
+(``debit_attempts_resend``) until the day's collection window closes
+(``AUTODEBIT_WINDOW_CLOSES_AT``); only then does it fail with "no answer", and only then is
+the borrower told. The follow-up run (beat, every ``AUTODEBIT_FOLLOW_UP_MINUTES`` after the
+morning run until the window closes) collects what a dead worker held before opening its
+attempts. The database holds at most one pending and one successful attempt per installment
+(constraints), and the bank debits a key once: re-runs, duplicate deliveries, resends and two
+workers collect once.
 
 The three steps work on plain values and write with set-based statements (``lending.db``), not
 model instances: a morning run collects every installment due that day (bench/autodebit.py).
@@ -42,9 +49,9 @@ from lending.crypto import decrypt
 from lending.db import history_rows_create, insert_rows, update_rows
 from lending.errors import DomainError
 from lending.models import DebitAttempt, Installment, Loan
-from lending.pii import mask_card
+from lending.pii import mask_card, redact
 
-NO_ANSWER = "no_answer"  # the bank never received the debit (timeout or a worker died): soft
+NO_ANSWER = "no_answer"  # the bank never received the debit by the end of the window: soft
 NO_REPAYMENT_CARD = "no_repayment_card"  # nothing to debit: hard
 MANDATE_REVOKED = "mandate_revoked"  # the bank ended the mandate: hard
 
@@ -63,8 +70,34 @@ def collectable_before(day: date) -> datetime:
     return collection_start(day + timedelta(days=1))
 
 
+def _at(day: date, hour_minute: tuple[int, int]) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(*hour_minute)))
+
+
+def window_closes(day: date) -> datetime:
+    """The end of ``day``'s collection window: until then a debit the bank never received is
+    sent again; from then on it fails ("no answer")."""
+    return _at(day, settings.AUTODEBIT_WINDOW_CLOSES_AT)
+
+
+def follow_up_day(now: datetime) -> date | None:
+    """The day a follow-up run at ``now`` collects: from ``AUTODEBIT_FOLLOW_UP_MINUTES`` after
+    the morning run until the window closes; None outside those hours."""
+    day = timezone.localdate(now)
+    opens = _at(day, settings.AUTODEBIT_AT) + timedelta(minutes=settings.AUTODEBIT_FOLLOW_UP_MINUTES)
+    return day if opens <= now < window_closes(day) else None
+
+
+def _due_before(day: date, trigger: str) -> datetime:
+    """A run for ``day`` collects what is due by the end of the day; its follow-up only what the
+    morning run should have collected (not, say, a collection resumed at noon)."""
+    if trigger == DebitAttempt.Trigger.FOLLOW_UP:
+        return _at(day, settings.AUTODEBIT_AT)
+    return collectable_before(day)
+
+
 def _in_flight_since() -> datetime:
-    """A pending attempt created before this is not in flight any more: its worker is gone."""
+    """A pending attempt last sent before this is not in flight any more: its worker is gone."""
     return timezone.now() - timedelta(minutes=settings.AUTODEBIT_IN_FLIGHT_MINUTES)
 
 
@@ -76,6 +109,7 @@ class Debit:
     amount: Decimal
     token_encrypted: str  # the mandate's; "" when there was no usable mandate
     ask_bank: bool  # False: settle by querying the key (a stale pending attempt), or without the bank
+    opened_at: datetime  # its collection window is that day's
 
 
 _OPEN_FIELDS = [
@@ -109,18 +143,19 @@ def debit_attempts_open(
         pending = _pending_attempts(ids)
         last = _last_attempt_numbers(ids)
         mandates = _debit_mandates({installment.loan__borrower_id for installment in installments})
-        stale_since, due_before, now = _in_flight_since(), collectable_before(day), timezone.now()
+        stale_since, due_before, now = _in_flight_since(), _due_before(day, trigger), timezone.now()
         opened, rows, started = [], [], []
         for installment in installments:
             if installment.pk in pending:
                 attempt = pending[installment.pk]
-                if attempt.created_at < stale_since:
-                    opened.append(Debit(attempt.idempotency_key, attempt.amount, attempt.token or "", False))
+                if (attempt.resent_at or attempt.created_at) < stale_since:
+                    key, token = attempt.idempotency_key, attempt.token or ""
+                    opened.append(Debit(key, attempt.amount, token, False, attempt.created_at))
             elif _collectable(installment, due_before, trigger):
                 mandate = mandates.get(installment.loan__borrower_id, _NO_MANDATE)
                 number = last.get(installment.pk, 0) + 1
                 key = DebitAttempt.key_for(installment.pk, number)
-                opened.append(Debit(key, installment.left, mandate.token_encrypted, bool(mandate.pk)))
+                opened.append(Debit(key, installment.left, mandate.token_encrypted, bool(mandate.pk), now))
                 row = (installment.pk, mandate.card_id, mandate.pk, number, installment.left, key)
                 rows.append(row + (DebitAttempt.Status.PENDING, trigger, now))
                 started.append(_started_entry(installment, number, key, mandate))
@@ -162,7 +197,7 @@ def _pending_attempts(installment_ids: list[int]) -> dict:
     """The installments' debits in flight, by installment id."""
     rows = DebitAttempt.objects.filter(installment_id__in=installment_ids, status=DebitAttempt.Status.PENDING)
     rows = rows.annotate(token=F("mandate__token_encrypted"))
-    fields = ("installment_id", "idempotency_key", "amount", "created_at", "token")
+    fields = ("installment_id", "idempotency_key", "amount", "created_at", "resent_at", "token")
     return {row.installment_id: row for row in rows.values_list(*fields, named=True)}
 
 
@@ -189,37 +224,96 @@ _NO_MANDATE = namedtuple("NoMandate", _MANDATE_COLUMNS)(None, None, None, "", ""
 def _collectable(installment, due_before: datetime, trigger: str) -> bool:
     if installment.status == Installment.Status.PAID or installment.next_attempt_at is None:
         return False
-    return trigger != DebitAttempt.Trigger.SCHEDULE or installment.next_attempt_at < due_before
+    return trigger == DebitAttempt.Trigger.OFFICER or installment.next_attempt_at < due_before
 
 
 def bank_outcomes(opened: list[Debit]) -> dict[str, DebitResult | None]:
-    """What the bank did with each attempt's key: debited (once), or queried.
-    None: no answer yet (the attempt stays pending)."""
+    """What the bank did with each attempt's key: debited (once), or queried. A key the bank
+    says it never received is sent again under the same key while its window is open, and fails
+    with "no answer" once it has closed. None: no answer yet (the attempt stays pending)."""
     gateway = get_gateway()
     outcomes = {
         d.key: DebitResult(False, failure_code=NO_REPAYMENT_CARD) for d in opened if not d.token_encrypted
     }
-    to_debit = [d for d in opened if d.ask_bank]
-    try:
-        debited = gateway.debit_many(
-            [DebitRequest(decrypt(d.token_encrypted), d.amount, d.key) for d in to_debit]
-        )
-    except GatewayUnavailable:  # the whole exchange timed out: each key is queried below
-        debited = {}
-    for debit in to_debit:
-        outcomes[debit.key] = debited.get(debit.key)
+    outcomes.update(_debited(gateway, [d for d in opened if d.ask_bank]))
+    not_received = []
     for debit in opened:
-        if debit.key not in outcomes or (debit.ask_bank and outcomes[debit.key] is None):
-            outcomes[debit.key] = _query(gateway, debit.key)
+        if outcomes.get(debit.key) is None:
+            try:
+                outcomes[debit.key] = gateway.query_debit(idempotency_key=debit.key)
+            except GatewayUnavailable:
+                continue  # no answer either way: it waits for the next run
+            if outcomes[debit.key] is None:
+                not_received.append(debit)
+    now, resend = timezone.now(), []
+    for debit in not_received:
+        if now < window_closes(timezone.localdate(debit.opened_at)):
+            resend.append(debit)
+        else:
+            outcomes[debit.key] = DebitResult(False, failure_code=NO_ANSWER, soft=True)
+    if resend:
+        still_pending = debit_attempts_resend(keys=[debit.key for debit in resend])
+        outcomes.update(_debited(gateway, [debit for debit in resend if debit.key in still_pending]))
     return outcomes
 
 
-def _query(gateway, key: str) -> DebitResult | None:
+def _debited(gateway, debits: list[Debit]) -> dict[str, DebitResult | None]:
+    """One batch debit exchange; None for a key without an answer (query it, never debit it blindly)."""
+    if not debits:
+        return {}
     try:
-        outcome = gateway.query_debit(idempotency_key=key)
-    except GatewayUnavailable:
-        return None
-    return outcome if outcome is not None else DebitResult(False, failure_code=NO_ANSWER, soft=True)
+        return gateway.debit_many([DebitRequest(decrypt(d.token_encrypted), d.amount, d.key) for d in debits])
+    except GatewayUnavailable:  # the whole exchange timed out: each key is queried
+        return {}
+
+
+@transaction.atomic
+def debit_attempts_resend(*, keys: list[str]) -> set[str]:
+    """Attempts the bank says it never received go to it again under the same keys: each is
+    counted as sent again and audited ("not received by the bank, sent again") before it is
+    sent. Returns the keys still pending (another run may have settled some meanwhile)."""
+    attempts = list(
+        DebitAttempt.objects.select_for_update(of=("self",))
+        .filter(idempotency_key__in=keys, status=DebitAttempt.Status.PENDING)
+        .order_by("pk")
+        .values_list(*_RESEND_COLUMNS, named=True)
+    )
+    now = timezone.now()
+    update_rows(
+        DebitAttempt, ["resent_count", "resent_at"], [(a.pk, a.resent_count + 1, now) for a in attempts]
+    )
+    label = DebitAttempt._meta.label_lower
+    entries = [
+        {
+            "action": Action.DEBIT_RESENT,
+            "subject": SubjectRef(label, str(a.pk)),
+            "data": {
+                "loan": a.installment__loan_id,
+                "installment": a.installment__number,
+                "attempt": a.number,
+                "amount": str(a.amount),
+                "card": mask_card(a.card__last4) if a.card_id else "",
+                "sent_again": a.resent_count + 1,
+            },
+        }
+        for a in attempts
+    ]
+    if entries:
+        record_many(actor=None, entries=entries)
+    return {a.idempotency_key for a in attempts}
+
+
+_RESEND_COLUMNS = (
+    "pk",
+    "idempotency_key",
+    "number",
+    "amount",
+    "resent_count",
+    "card_id",
+    "card__last4",
+    "installment__loan_id",
+    "installment__number",
+)
 
 
 @dataclass
@@ -440,34 +534,36 @@ def installments_collect(
     return list(attempts.filter(idempotency_key__in=[debit.key for debit in opened]))
 
 
-def _to_collect(day: date) -> Q:
+def _to_collect(day: date, trigger: str) -> Q:
     """Installments a run for ``day`` visits: their next debit time has come (paid and stopped ones
-    have none), or a debit of theirs is pending long enough to be settled by asking the bank."""
+    have none), or a debit of theirs was sent long enough ago to be settled by asking the bank."""
+    since = _in_flight_since()
     pending = DebitAttempt.objects.filter(status=DebitAttempt.Status.PENDING)
-    in_flight = pending.filter(created_at__lt=_in_flight_since())
-    return Q(next_attempt_at__lt=collectable_before(day)) | Q(pk__in=in_flight.values("installment_id"))
+    in_flight = pending.filter(Q(resent_at__lt=since) | Q(resent_at__isnull=True, created_at__lt=since))
+    return Q(next_attempt_at__lt=_due_before(day, trigger)) | Q(pk__in=in_flight.values("installment_id"))
 
 
-def due_installments(day: date):
-    return Installment.objects.filter(_to_collect(day), loan__status__in=Loan.BEING_REPAID)
+def due_installments(day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE):
+    return Installment.objects.filter(_to_collect(day, trigger), loan__status__in=Loan.BEING_REPAID)
 
 
-def loans_collect(*, loan_ids, day: date) -> list[DebitAttempt]:
+def loans_collect(*, loan_ids, day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE) -> list[DebitAttempt]:
     """Collect the loans' installments due by ``day``, each loan's in order of number: a loan's
     next installment is tried only once the one before it is paid."""
     attempts, loan_ids = [], list(loan_ids)
     while loan_ids:
-        due = due_installments(day).filter(loan_id__in=loan_ids).order_by("loan_id", "number")
+        due = due_installments(day, trigger).filter(loan_id__in=loan_ids).order_by("loan_id", "number")
         first_due = dict(reversed(list(due.values_list("loan_id", "pk"))))  # the lowest number per loan
-        done = installments_collect(installment_ids=first_due.values(), day=day)
+        done = installments_collect(installment_ids=first_due.values(), day=day, trigger=trigger)
         attempts += done
         loan_ids = [a.installment.loan_id for a in done if a.status == DebitAttempt.Status.SUCCEEDED]
     return attempts
 
 
-def loans_to_collect(day: date):
+def loans_to_collect(day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE):
     """Ids of the loans a run for ``day`` visits, in order (the run fans them out in chunks)."""
-    return due_installments(day).order_by("loan_id").values_list("loan_id", flat=True).distinct()
+    due = due_installments(day, trigger)
+    return due.order_by("loan_id").values_list("loan_id", flat=True).distinct()
 
 
 def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
@@ -488,7 +584,7 @@ def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
             action=Action.DEBIT_RETRY_REQUESTED,
             actor=actor,
             subject=installment,
-            data={"loan": installment.loan_id, "installment": installment.number, "note": note},
+            data={"loan": installment.loan_id, "installment": installment.number, "note": redact(note)},
         )
     installments_collect(
         installment_ids=[installment_id], day=timezone.localdate(), trigger=DebitAttempt.Trigger.OFFICER

@@ -64,3 +64,27 @@ def test_the_demo_loan_is_collected_by_the_command_it_names_and_the_portal_shows
     loan = borrower.loans.get()
     page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "**** 1234" in page and "Collected" in page
+
+
+def test_a_follow_up_run_after_a_crash_counts_what_it_sent_again_and_the_loans_it_picked_up_late(
+    bind, borrower, make_loan
+):
+    import time_machine
+
+    from lending.services import debit_attempts_open
+    from lending.tests.test_collection import at, borrowers_with_loans
+
+    crashed, missed = borrowers_with_loans(
+        bind, make_loan, [sandbox_cards.GOOD_DEBIT, sandbox_cards.OTHER_GOOD_DEBIT]
+    )
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):  # the worker died before calling the bank
+        debit_attempts_open(installment_ids=[crashed.installments.get(number=1).pk], day=FIRST_DUE)
+    with time_machine.travel(at(FIRST_DUE, 8, 20), tick=False):
+        out, _ = run("--date", FIRST_DUE.isoformat(), "--follow-up")
+
+    assert "Collected 2, failed 0, to retry 0, waiting for the bank 0." in out
+    assert "Sent again (the bank had not received them): 1. Loans picked up late: 1." in out
+    late = DebitAttempt.objects.get(installment__loan=missed)
+    assert late.trigger == DebitAttempt.Trigger.FOLLOW_UP and late.resent_count == 0
+    assert DebitAttempt.objects.get(installment__loan=crashed).resent_count == 1
+    assert BankDebit.objects.count() == 2

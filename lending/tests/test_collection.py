@@ -1,6 +1,6 @@
 """Auto-debit: each outcome's path, retries on a schedule, timeouts settled by querying, never twice."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -181,18 +181,164 @@ def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrow
     assert loan.status == Loan.Status.ACTIVE  # the overdue installment is paid
 
 
-def test_a_timeout_before_the_bank_processed_it_is_a_soft_failure_without_a_debit(bind, borrower, make_loan):
+def at(day, hour, minute=0):
+    """A time of ``day`` in TIME_ZONE (Asia/Shanghai), for time_machine."""
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def failure_told(borrower) -> bool:
+    texts = [m.template for m in SmsMessage.objects.all()]
+    notices = Notification.objects.filter(user=borrower, kind__startswith="debit_failed")
+    return notices.exists() or any(t.startswith("debit_failed") for t in texts)
+
+
+def test_a_debit_lost_before_the_bank_got_it_is_sent_again_under_the_same_key_in_the_same_run(
+    bind, borrower, make_loan
+):
     bind(borrower)
     loan = make_loan(borrower)
-    faults.timeout("debit")
-    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
-    assert (attempt.status, attempt.failure_code) == ("failed", "no_answer")
-    assert BankDebit.objects.count() == 0
-    assert first(loan).next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
+    faults.timeout("debit")  # the request never reached the bank; the query says "unknown key"
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
-    [retry] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
+    assert (attempt.status, attempt.number, attempt.resent_count) == ("succeeded", 1, 1)
+    assert attempt.idempotency_key == f"installment-{first(loan).pk}-attempt-1"
+    assert attempt.resent_at == at(FIRST_DUE, 8)
+    assert BankDebit.objects.get().idempotency_key == attempt.idempotency_key
+    assert first(loan).status == Installment.Status.PAID
+    events = AuditEvent.objects.filter(action__startswith="debit.").order_by("pk")
+    actions = list(events.values_list("action", flat=True))
+    assert actions == ["debit.started", "debit.resent", "debit.succeeded"]
+    resent = AuditEvent.objects.get(action="debit.resent")
+    assert resent.subject_id == str(attempt.pk)
+    assert resent.data == {
+        "loan": loan.pk,
+        "installment": 1,
+        "attempt": 1,
+        "amount": str(attempt.amount),
+        "card": "**** 1234",
+        "sent_again": 1,
+    }
+    assert not failure_told(borrower)
+
+
+def test_attempts_a_dead_worker_opened_but_never_sent_are_sent_by_the_next_run_the_same_morning(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower, term_months=2)
+    second = loan.installments.get(number=2)
+    with time_machine.travel(at(second.due_date, 8), tick=False):  # a late run: both installments are due
+        [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=second.due_date)
+    # the worker died before asking the bank: the attempt stays pending, nobody is told
+    with time_machine.travel(at(second.due_date, 8, 10), tick=False):
+        assert loans_collect(loan_ids=[loan.pk], day=second.due_date) == []  # still in flight
+    assert first(loan).status == Installment.Status.DUE
+
+    with time_machine.travel(at(second.due_date, 8, 20), tick=False):
+        attempts = loans_collect(loan_ids=[loan.pk], day=second.due_date)
+
+    assert [(a.installment.number, a.number, a.status) for a in attempts] == [
+        (1, 1, "succeeded"),
+        (2, 1, "succeeded"),
+    ]
+    assert attempts[0].idempotency_key == opened.key and attempts[0].resent_count == 1
+    assert attempts[1].resent_count == 0
+    assert sorted(BankDebit.objects.values_list("idempotency_key", flat=True)) == sorted(
+        a.idempotency_key for a in attempts
+    )
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.PAID_OFF
+    assert AuditEvent.objects.filter(action="debit.resent").count() == 1
+    assert AuditEvent.objects.filter(action="debit.failed").count() == 0
+    assert not failure_told(borrower)
+
+
+def test_a_resend_the_bank_does_not_answer_waits_and_is_sent_again_once_it_is_stale(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
+    faults.timeout("debit")  # the resend is lost too
+    with time_machine.travel(at(FIRST_DUE, 8, 20), tick=False):
+        [waiting] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert (waiting.status, waiting.resent_count, waiting.resent_at) == ("pending", 1, at(FIRST_DUE, 8, 20))
+    assert first(loan).status == Installment.Status.DUE
+
+    with time_machine.travel(at(FIRST_DUE, 8, 30), tick=False):  # in flight again since the resend
+        assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
+    with time_machine.travel(at(FIRST_DUE, 8, 36), tick=False):
+        [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert (settled.idempotency_key, settled.status, settled.resent_count) == (opened.key, "succeeded", 2)
+    assert BankDebit.objects.count() == 1
+    assert AuditEvent.objects.filter(action="debit.resent").count() == 2
+
+
+def test_after_the_window_closes_a_debit_the_bank_never_received_fails_as_no_answer(
+    bind, borrower, make_loan, settings
+):
+    settings.AUTODEBIT_WINDOW_CLOSES_AT = (18, 0)
+    bind(borrower)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 17, 50), tick=False):
+        [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
+    with time_machine.travel(at(FIRST_DUE, 18, 10), tick=False):  # stale, but the window has closed
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+
+    assert (attempt.idempotency_key, attempt.status, attempt.failure_code) == (
+        opened.key,
+        "failed",
+        "no_answer",
+    )
+    assert attempt.resent_count == 0 and BankDebit.objects.count() == 0
+    installment = first(loan)
+    assert installment.status == Installment.Status.OVERDUE
+    assert installment.next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.OVERDUE
+    assert (
+        Notification.objects.get(user=borrower, kind__startswith="debit_failed").kind == "debit_failed_retry"
+    )
+    assert not AuditEvent.objects.filter(action="debit.resent").exists()
+
+    with time_machine.travel(at(FIRST_DUE + timedelta(days=1), 8), tick=False):
+        [retry] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
     assert retry.status == "succeeded" and retry.idempotency_key != attempt.idempotency_key
     assert BankDebit.objects.filter(succeeded=True).count() == 1
+
+
+def test_the_follow_up_run_collects_what_the_morning_run_missed_in_its_hours_only(
+    bind, borrower, make_loan, settings
+):
+    from lending.tasks import collect_stragglers
+
+    settings.AUTODEBIT_AT, settings.AUTODEBIT_FOLLOW_UP_MINUTES = (8, 0), 10
+    bind(borrower)
+    loan = make_loan(borrower)
+    for hour, minute in [(8, 0), (8, 9), (18, 0), (23, 0)]:
+        with time_machine.travel(at(FIRST_DUE, hour, minute), tick=False):
+            assert collect_stragglers() == 0
+    assert not DebitAttempt.objects.exists()
+
+    with time_machine.travel(at(FIRST_DUE, 8, 10), tick=False):
+        assert collect_stragglers() == 1  # one collect_loans task, run eagerly here
+    attempt = DebitAttempt.objects.get()
+    assert (attempt.status, attempt.trigger) == ("succeeded", DebitAttempt.Trigger.FOLLOW_UP)
+    assert attempt.installment.loan_id == loan.pk
+
+
+def test_the_follow_up_run_leaves_a_collection_resumed_during_the_day_to_the_next_run(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    Installment.objects.filter(pk=first(loan).pk).update(next_attempt_at=at(FIRST_DUE, 11))
+    with time_machine.travel(at(FIRST_DUE, 11, 10), tick=False):
+        assert list(loans_to_collect(FIRST_DUE, DebitAttempt.Trigger.FOLLOW_UP)) == []
+        assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE, trigger=DebitAttempt.Trigger.FOLLOW_UP) == []
+        assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
 
 
 def test_a_timeout_after_the_bank_debited_is_settled_by_querying_not_by_debiting_again(

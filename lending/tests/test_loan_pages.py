@@ -150,6 +150,25 @@ def test_failed_debits_are_listed_with_filters_and_an_officer_retries_one(
     assert event.data["note"] == "borrower called: bank mandate renewed"
 
 
+def test_the_debit_attempts_list_counts_attempts_sent_again_and_loans_picked_up_late(
+    admin_login, bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE, trigger=DebitAttempt.Trigger.FOLLOW_UP)
+    DebitAttempt.objects.filter(pk=attempt.pk).update(resent_count=2)
+    client = admin_login(StaffFactory(role="officer"))
+
+    def listing(**filters) -> str:
+        response = client.get("/admin/lending/debitattempt/", filters, HTTP_ACCEPT_LANGUAGE="en")
+        return response.content.decode()
+
+    assert "1 debit attempt" in listing(sent_again="yes", trigger="follow_up")
+    assert "0 debit attempts" in listing(sent_again="no")
+    page = listing()
+    assert "Follow-up run (picked up late)" in page and "By sent again" in page
+
+
 def test_an_auditor_sees_failed_debits_but_cannot_retry(admin_login, bind, borrower, make_loan):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
