@@ -18,6 +18,8 @@ from kombu import pools as kombu_pools
 
 from lending.celery import app as celery_app
 
+pytest_plugins = ["tests.bank_server"]  # bank_server, http_bank: the sandbox bank as a real server
+
 
 def pytest_configure(config):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":

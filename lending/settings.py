@@ -5,7 +5,8 @@ eagerly in-process, SMS to the console and the development SMS page, email to th
 console, the sandbox bank gateway, DEBUG on, development keys.
 
 With ``DJANGO_DEBUG=false`` the settings refuse to start while the secret key, the field
-encryption keys or the PII HMAC key are missing or are the development ones, and
+encryption keys or the PII HMAC key (and, with HttpBankGateway, the bank's URL and keys) are
+missing or are the development ones, and
 ``manage.py check --deploy`` passes.
 
 ===========================  ==============================================================
@@ -39,7 +40,20 @@ SMS_BACKEND                  Dotted path of the SMS backend: ``accounts.sms.Deve
 SMS_HTTP_URL                 HttpBackend: the provider's endpoint; JSON is POSTed to it ().
 SMS_HTTP_SECRET              HttpBackend: key of the ``X-Signature`` HMAC-SHA256 header ().
 SMS_HTTP_TIMEOUT             HttpBackend: seconds to wait for the provider (10).
-BANK_GATEWAY                 Dotted path of the bank gateway adapter (the sandbox bank).
+BANK_GATEWAY                 Dotted path of the bank gateway adapter (the sandbox bank);
+                             ``cards.gateways.http.HttpBankGateway`` speaks to a bank over HTTP
+                             (sandboxes/bank/PROTOCOL.md), with the four below.
+BANK_HTTP_URL                HttpBankGateway: the bank's base URL (http://127.0.0.1:8100, the
+                             sandbox bank; required when DEBUG is off).
+BANK_HTTP_TIMEOUT            HttpBankGateway: connect and read timeouts in seconds, comma
+                             separated (3,15).
+BANK_PLATFORM_PRIVATE_KEY    HttpBankGateway: the platform's RSA private key (PEM text, or the
+                             path of a PEM file) that signs requests; the bank holds its public
+                             key (development key in cards/gateways/dev_keys/, refused when DEBUG
+                             is off).
+BANK_PUBLIC_KEY              HttpBankGateway: the bank's RSA public key (PEM text or path) that
+                             checks its answers and notices (var/sandbox-bank/bank_public.pem,
+                             the key the sandbox bank makes itself; required when DEBUG is off).
 DJANGO_SECURE_SSL_REDIRECT   Redirect http to https when DEBUG is off (true).
 DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy in front (false).
 NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded-For; the
@@ -63,6 +77,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -90,6 +105,17 @@ def _production_secret(name, dev_value, min_length):
     if len(value) < min_length:
         raise ImproperlyConfigured(f"{name} must be at least {min_length} characters.")
     return value
+
+
+def _same_rsa_key(name: str, value: str, dev_path: str) -> bool:
+    """Whether a private key (PEM text or path) is the development one, however it is encoded."""
+    try:
+        pem = value.encode() if value.lstrip().startswith("-----BEGIN") else Path(value).read_bytes()
+        key = load_pem_private_key(pem, password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} is not a readable PEM private key.") from exc
+    dev = load_pem_private_key(Path(dev_path).read_bytes(), password=None)
+    return key.public_key().public_numbers() == dev.public_key().public_numbers()
 
 
 SECRET_KEY = _production_secret("DJANGO_SECRET_KEY", DEV_SECRET_KEY, min_length=50)
@@ -238,6 +264,21 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_SECRET = env.str("SMS_HTTP_SECRET", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 BANK_GATEWAY = env.str("BANK_GATEWAY", default="cards.gateways.sandbox.SandboxGateway")
+BANK_HTTP_URL = env.str("BANK_HTTP_URL", default="http://127.0.0.1:8100" if DEBUG else "")
+BANK_HTTP_TIMEOUT = env.list("BANK_HTTP_TIMEOUT", cast=float, default=[3.0, 15.0])
+DEV_BANK_PLATFORM_PRIVATE_KEY = str(BASE_DIR / "cards" / "gateways" / "dev_keys" / "platform_private.pem")
+BANK_PLATFORM_PRIVATE_KEY = env.str(
+    "BANK_PLATFORM_PRIVATE_KEY", default=DEV_BANK_PLATFORM_PRIVATE_KEY if DEBUG else ""
+)
+BANK_PUBLIC_KEY = env.str(
+    "BANK_PUBLIC_KEY", default=str(BASE_DIR / "var" / "sandbox-bank" / "bank_public.pem") if DEBUG else ""
+)
+if not DEBUG and BANK_GATEWAY == "cards.gateways.http.HttpBankGateway":
+    for _name in ("BANK_HTTP_URL", "BANK_PLATFORM_PRIVATE_KEY", "BANK_PUBLIC_KEY"):
+        if not vars()[_name]:
+            raise ImproperlyConfigured(f"{_name} must be set when DJANGO_DEBUG is off.")
+    if _same_rsa_key("BANK_PLATFORM_PRIVATE_KEY", BANK_PLATFORM_PRIVATE_KEY, DEV_BANK_PLATFORM_PRIVATE_KEY):
+        raise ImproperlyConfigured("BANK_PLATFORM_PRIVATE_KEY is the development key; set a real one.")
 
 # Celery: with no broker, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -125,3 +125,38 @@ def test_check_deploy_is_clean_with_a_production_environment():
     result = python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=production_env())
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"BANK_PLATFORM_PRIVATE_KEY": project_settings.DEV_BANK_PLATFORM_PRIVATE_KEY},
+            "is the development key",
+        ),
+        (
+            {"BANK_PLATFORM_PRIVATE_KEY": Path(project_settings.DEV_BANK_PLATFORM_PRIVATE_KEY).read_text()},
+            "is the development key",
+        ),
+        ({"BANK_PLATFORM_PRIVATE_KEY": None}, "BANK_PLATFORM_PRIVATE_KEY must be set"),
+        ({"BANK_PUBLIC_KEY": None}, "BANK_PUBLIC_KEY must be set"),
+        ({"BANK_HTTP_URL": None}, "BANK_HTTP_URL must be set"),
+        ({"BANK_PLATFORM_PRIVATE_KEY": "not a key"}, "not a readable PEM private key"),
+        ({}, None),
+    ],
+)
+def test_production_with_the_http_bank_needs_its_url_and_real_keys(tmp_path, overrides, message):
+    from tests.bank_server import key_pair
+
+    private, public = key_pair(tmp_path, "platform")
+    http_bank = {
+        "BANK_GATEWAY": "cards.gateways.http.HttpBankGateway",
+        "BANK_HTTP_URL": "https://bank.example.cn",
+        "BANK_PLATFORM_PRIVATE_KEY": str(private),
+        "BANK_PUBLIC_KEY": str(public),
+    }
+    result = python("manage.py", "check", env=production_env(**{**http_bank, **overrides}))
+    if message is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0 and message in result.stderr

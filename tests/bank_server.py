@@ -1,0 +1,129 @@
+"""The sandbox bank as a real server for the test session (a pytest plugin of the root conftest).
+
+``bank_server`` starts ``python -m sandboxes.bank`` once per test process (each xdist worker
+has its own) on a free port, with its own data directory and a key pair made for the session;
+``http_bank`` points the HTTP adapter's settings at it and empties its books and faults first.
+"""
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def key_pair(directory: Path, name: str) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = directory / f"{name}_private.pem", directory / f"{name}_public.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+@dataclass
+class BankServer:
+    """A running sandbox bank and its admin endpoints (sandboxes/bank/README.md)."""
+
+    url: str
+    data_dir: Path
+    platform_private_key: Path
+    bank_public_key: Path
+    log: Path
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10, trust_env=False))
+
+    def admin(self, method: str, path: str, payload: dict | None = None) -> dict:
+        response = self.client.request(method, f"{self.url}{path}", json=payload)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        self.admin("POST", "/sandbox/reset")
+
+    def arm(self, fault: str, **options) -> dict:
+        return self.admin("POST", "/sandbox/faults", {"fault": fault, **options})["armed"]
+
+    def notify(self, url: str) -> None:
+        self.admin("POST", "/sandbox/notify-url", {"url": url})
+
+    def texts(self, sign_id: str = "") -> list[dict]:
+        return self.admin("GET", f"/sandbox/sms?sign_id={sign_id}")["messages"]
+
+    def code(self, sign_id: str) -> str:
+        """The code the bank texted for this sign-up, read from its own SMS list."""
+        [text] = self.texts(sign_id)
+        return text["code"]
+
+    def agreement(self, agreement_no: str) -> dict:
+        return self.admin("GET", f"/sandbox/agreements/{agreement_no}")
+
+    def notices(self) -> list[dict]:
+        return self.admin("GET", "/sandbox/notices")["notices"]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def bank_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("sandbox-bank")
+    platform_private, platform_public = key_pair(data, "platform")
+    log = data / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "sandboxes.bank",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data),
+        "--platform-public-key",
+        str(platform_public),
+        "--notice-retry-seconds",
+        "0.05",
+        "--notice-timeout",
+        "2",
+    ]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    url_file, deadline = data / "url", time.monotonic() + 30
+    while not (url_file.exists() and _answers(url_file.read_text())):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the sandbox bank did not start:\n{log.read_text()}")
+        time.sleep(0.05)
+    try:
+        yield BankServer(url_file.read_text(), data, platform_private, data / "bank_public.pem", log)
+    finally:
+        process.terminate()  # the server's own client is closed with the process
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def http_bank(bank_server, settings):
+    """The HTTP adapter's settings point at the session's sandbox bank, its books empty."""
+    bank_server.reset()
+    settings.BANK_HTTP_URL = bank_server.url
+    settings.BANK_HTTP_TIMEOUT = [2.0, 5.0]
+    settings.BANK_PLATFORM_PRIVATE_KEY = str(bank_server.platform_private_key)
+    settings.BANK_PUBLIC_KEY = str(bank_server.bank_public_key)
+    yield bank_server
+    bank_server.reset()
