@@ -29,6 +29,7 @@ from lending.admin_tools import (
     ReadOnlyAdminMixin,
     note_action,
     object_pk,
+    warn_if_masked,
 )
 
 
@@ -187,6 +188,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
         except (ReviewRefused, ReviewActionFailed) as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return back
+        warn_if_masked(request, form.cleaned_data["reason"])
         if case.is_open:
             self.message_user(
                 request, _("Your approval is recorded; a second officer must approve too."), messages.INFO

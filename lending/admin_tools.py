@@ -11,9 +11,10 @@ from django.urls import path
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from audit.services.events import UnmaskedDataError
 from lending.errors import DomainError
+from lending.pii import mask_free_text
 
 
 class ReadOnlyAdminMixin:
@@ -138,8 +139,8 @@ class TextInputFilter(admin.SimpleListFilter):
 def note_action(modeladmin, request, queryset, *, title, apply):
     """An admin action that asks for a note first, then calls ``apply(obj, note)`` (a service) on each.
 
-    The service's DomainError, or a note the audit trail refuses, is shown to the staff member;
-    nothing else changes.
+    The service's DomainError is shown to the staff member; nothing else changes. The
+    service stores the note with personal numbers masked, and the staff member is told.
     """
     note = request.POST.get("note", "").strip()
     if "apply" not in request.POST or not note:
@@ -153,14 +154,34 @@ def note_action(modeladmin, request, queryset, *, title, apply):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/note_action.html", context)
+    saved = False
     for obj in queryset:
         try:
             apply(obj, note)
         except DomainError as exc:
             modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        except UnmaskedDataError:  # the note goes into the audit trail, which refuses full numbers
-            text = _("Write the note without a full phone, ID or card number.")
-            modeladmin.message_user(request, f"{obj}: {text}", messages.ERROR)
         else:
+            saved = True
             modeladmin.message_user(request, _("%(object)s: done.") % {"object": obj}, messages.SUCCESS)
+    if saved:
+        warn_if_masked(request, note)
     return None
+
+
+_MASKED_KINDS = {
+    "card": gettext_lazy("card number"),
+    "id_number": gettext_lazy("ID number"),
+    "phone": gettext_lazy("mobile number"),
+}
+
+
+def warn_if_masked(request, text: str) -> None:
+    """Tell the staff member who typed ``text`` that the service it went to masked the personal
+    numbers in it (services store free text through lending.pii.redact)."""
+    kinds = mask_free_text(text)[1]
+    if kinds:
+        messages.warning(
+            request,
+            _("Personal numbers in your text were masked before it was saved: %(kinds)s.")
+            % {"kinds": ", ".join(str(_MASKED_KINDS[kind]) for kind in kinds)},
+        )

@@ -37,7 +37,7 @@ def account_freeze(*, actor: User | None, user: User, reason: str) -> User:
     if user.is_frozen:
         return user
     user.frozen_at = timezone.now()
-    user.frozen_reason = redact(reason)[:200]
+    user.frozen_reason = redact(reason[:200])
     user.session_epoch += 1
     user._change_reason = f"frozen: {user.frozen_reason}"
     user.save()

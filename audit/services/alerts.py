@@ -72,7 +72,7 @@ def risk_scan(*, now: datetime | None = None) -> list[RiskAlert]:
 def _handle(*, actor, alert: RiskAlert, note: str, status: str, action: Action, allowed_from) -> RiskAlert:
     if not actor.has_perm("audit.change_riskalert"):
         raise DomainError(_("You may not handle risk alerts."), code="forbidden")
-    note = redact(note.strip())[:1000]
+    note = redact(note.strip()[:1000])
     if not note:
         raise DomainError(_("Write what you found."), code="note_required")
     alert = RiskAlert.objects.select_for_update().get(pk=alert.pk)

@@ -180,7 +180,7 @@ def test_an_auditor_sees_failed_debits_but_cannot_retry(admin_login, bind, borro
     assert DebitAttempt.objects.count() == 1
 
 
-def test_a_retry_note_with_a_full_phone_number_is_refused_with_a_message(
+def test_a_retry_note_with_a_full_phone_number_is_masked_and_the_officer_told(
     admin_login, bind, borrower, make_loan
 ):
     bind(borrower, sandbox_cards.HARD_FAIL)
@@ -190,13 +190,11 @@ def test_a_retry_note_with_a_full_phone_number_is_refused_with_a_message(
     selection = {"action": "retry", "_selected_action": [failed.pk], "apply": "1"}
     response = client.post(
         "/admin/lending/debitattempt/",
-        {**selection, "note": "called 13800138000"},
+        {**selection, "note": "called 138-0013-8000"},
         follow=True,
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
-    assert "without a full phone, ID or card number" in response.content.decode()
-    assert (
-        DebitAttempt.objects.count() == 1
-        and not AuditEvent.objects.filter(action="debit.retry_requested").exists()
-    )
+    assert "were masked before it was saved: mobile number." in response.content.decode()
+    assert DebitAttempt.objects.count() == 2
+    assert AuditEvent.objects.get(action="debit.retry_requested").data["note"] == "called 138****8000"
