@@ -13,6 +13,7 @@ from audit.actions import Action
 from audit.exporting.sources import SOURCES
 from audit.exporting.spec import ExportSpec
 from lending.ids import parse_id
+from lending.pii import find_pii
 
 
 def user_named(text: str):
@@ -99,6 +100,15 @@ class AuditExportForm(forms.Form):
 
     def clean_borrower(self):
         return self._user_id("borrower")
+
+    def clean_subject_id(self):
+        """A record's id; a phone, ID or card number typed here would land in the audit trail."""
+        value = self.cleaned_data["subject_id"]
+        if find_pii(value):
+            raise forms.ValidationError(
+                _("A subject id is a record's number, not a phone, ID or card number.")
+            )
+        return value
 
     def clean(self):
         data = super().clean()

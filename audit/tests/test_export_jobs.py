@@ -99,6 +99,8 @@ def test_form_errors_are_shown_and_nothing_is_exported(admin_login, events):
     response = client.post(ADD, form(borrower="+8613999999999"))
     assert response.context["form"].has_error("borrower", "unknown_user")
     assert 'class="errorlist' in response.text
+    response = client.post(ADD, form(subject_id="137 1111 0001"))  # would land in the audit trail
+    assert response.status_code == 200 and response.context["form"].has_error("subject_id")
     assert not AuditEvent.objects.filter(action__startswith="export.").exists()
 
 
