@@ -93,6 +93,13 @@ class Faults:
                 return spec
         return None
 
+    def notice_faults(self) -> bool:
+        """Whether any fault that changes how notices are queued is armed."""
+        with self._lock:
+            return self._reorder is not None or any(
+                spec["fault"] == "duplicate_notice" for spec in self._armed
+            )
+
     def reordering(self) -> bool:
         with self._lock:
             return self._reorder is not None

@@ -55,13 +55,14 @@ CREATE TABLE IF NOT EXISTS agreements (
 CREATE TABLE IF NOT EXISTS debits (
     order_no TEXT PRIMARY KEY, agreement_no TEXT NOT NULL, amount_fen INTEGER NOT NULL,
     status TEXT NOT NULL, failure_code TEXT NOT NULL, retryable INTEGER NOT NULL,
-    bank_ref TEXT NOT NULL UNIQUE, processed_at REAL NOT NULL, settle_date TEXT NOT NULL);
+    bank_ref TEXT NOT NULL, processed_at REAL NOT NULL, settle_date TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS debits_by_date ON debits (settle_date, processed_at, order_no);
 CREATE TABLE IF NOT EXISTS sms (
     id INTEGER PRIMARY KEY, sign_id TEXT NOT NULL, phone_masked TEXT NOT NULL, last4 TEXT NOT NULL,
     code TEXT NOT NULL, text TEXT NOT NULL, sent_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS notices (
     id INTEGER PRIMARY KEY, notice_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+    order_no TEXT NOT NULL, -- a debit.result's body is made from its debit when it is sent
     status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
     created_at REAL NOT NULL, acknowledged_at REAL, last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS notices_due ON notices (status, next_at, id);
@@ -73,6 +74,16 @@ DEBIT_COLUMNS = (
 )
 
 
+SCHEMA_VERSION = 1
+NOTICE_INSERT = (
+    "INSERT INTO notices (notice_id, type, body, order_no, status, next_at, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+NOTICE_SELECT = (
+    "SELECT n.id, n.notice_id, n.type, n.body, n.attempts, n.created_at, n.status, n.last_error, "
+    "d.order_no, d.agreement_no, d.amount_fen, d.status, d.failure_code, d.retryable, d.bank_ref, "
+    "d.processed_at, d.settle_date FROM notices n LEFT JOIN debits d ON d.order_no = n.order_no"
+)
 AGREEMENTS_WITH_ACCOUNTS = (
     "SELECT a.agreement_no, a.status, c.id, c.status, c.last4, c.balance_fen "
     "FROM agreements a JOIN accounts c ON c.id = a.account_id"
@@ -110,7 +121,14 @@ def _marks(values) -> str:
     return ",".join("?" * len(values))
 
 
-def _result(row) -> dict:
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _notice(notice_id: str, kind: str, created_at: str, data: dict) -> dict:
+    return {"notice_id": notice_id, "type": kind, "created_at": created_at, "data": data}
+
+
+def _result(row, stamp: str = "") -> dict:
     order_no, _agreement, amount, status, failure, retryable, ref, processed_at, settle = row
     return {
         "order_no": order_no,
@@ -119,7 +137,7 @@ def _result(row) -> dict:
         "bank_ref": ref,
         "failure_code": failure,
         "retryable": bool(retryable),
-        "processed_at": iso(processed_at),
+        "processed_at": stamp or iso(processed_at),
         "settle_date": settle,
     }
 
@@ -131,7 +149,14 @@ class Bank:
         self._write_lock = threading.Lock()
         self._nonces_since_cleanup = 0
         with self._write_lock:
-            self.db().executescript(SCHEMA)
+            db = self.db()
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise SystemExit(
+                    f"{path} is from another version of the sandbox bank: remove its data directory"
+                )
+            db.executescript(SCHEMA)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -139,6 +164,7 @@ class Bank:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: a day's debits stay in memory
             self._local.conn = conn
         return conn
 
@@ -272,7 +298,7 @@ class Bank:
                 )
                 if by != "merchant":
                     data = {"agreement_no": agreement_no, "ended_at": iso(now), "ended_by": by}
-                    self._notify(db, [("agreement.ended", data)], now)
+                    self._notify(db, [("agreement.ended", data, "", "")], now)
         return {"agreement_no": agreement_no, "status": "ended", "ended_at": iso(ended_at)}
 
     def close_card(self, *, agreement_no: str, now: float) -> dict:
@@ -301,7 +327,7 @@ class Bank:
                 (now, account_id),
             )
             notices = [
-                ("card.closed", {"agreement_no": no, "card_last4": last4, "closed_at": iso(now)})
+                ("card.closed", {"agreement_no": no, "card_last4": last4, "closed_at": iso(now)}, "", "")
                 for no in ended
             ]
             self._notify(db, notices, now)
@@ -324,7 +350,8 @@ class Bank:
             for agreement_no, status, account_id, account_status, last4, balance in db.execute(query, tokens):
                 account = accounts.setdefault(account_id, [account_status, last4, balance, False])
                 agreements[agreement_no] = [status, account]
-            date, new, ended, results = settle_date(now), [], [], []
+            date, stamp, new, ended, results, fresh = settle_date(now), iso(now), [], [], [], {}
+            batch = secrets.token_hex(8)  # bank references: random per batch, numbered within it
             for order_no, agreement_no, amount in items:
                 row = done.get(order_no)
                 if row is None:
@@ -334,10 +361,11 @@ class Bank:
                         ended.append(agreement_no)
                     status = "failed" if failure else "succeeded"
                     retryable = failure == "insufficient_funds"
-                    ref = f"d_{secrets.token_hex(12)}"
+                    ref = f"d_{batch}{len(new):08x}"
                     row = (order_no, agreement_no, amount, status, failure, int(retryable), ref, now, date)
                     done[order_no] = row
                     new.append(row)
+                    fresh[order_no] = _result(row, stamp)
                 elif row[1] != agreement_no or row[2] != amount:
                     results.append(
                         {
@@ -349,7 +377,7 @@ class Bank:
                         }
                     )
                     continue
-                results.append(_result(row))
+                results.append(fresh.get(order_no) or _result(row))
             db.executemany(f"INSERT INTO debits ({DEBIT_COLUMNS}) VALUES ({_marks(range(9))})", new)  # noqa: S608
             db.executemany(
                 "UPDATE accounts SET balance_fen = ? WHERE id = ?",
@@ -360,9 +388,9 @@ class Bank:
                 "agreement_no = ?",
                 [(now, agreement_no) for agreement_no in ended],
             )
-            notices = [("debit.result", _result(row)) for row in new]
+            notices = [("debit.result", None, row[0], f"n_{row[6][2:]}") for row in new]
             notices += [
-                ("agreement.ended", {"agreement_no": no, "ended_at": iso(now), "ended_by": "bank"})
+                ("agreement.ended", {"agreement_no": no, "ended_at": stamp, "ended_by": "bank"}, "", "")
                 for no in ended
             ]
             notice_ids = self._notify(db, notices, now, inline=inline_notices)
@@ -397,25 +425,25 @@ class Bank:
 
     # Notices
 
-    def _notify(self, db, notices: list[tuple[str, dict]], now: float, *, inline: bool = False) -> list[int]:
-        """Queue notices in the current transaction; the faults may hold, reorder or double them."""
+    def _notify(self, db, notices: list[tuple], now: float, *, inline: bool = False) -> list[int]:
+        """Queue (type, data, order number, notice id) in the current transaction; the faults may
+        hold, reorder or double them. A debit result keeps no body: it is made when sent."""
+        stamp, queued = iso(now), []
+        for kind, data, order_no, notice_id in notices:
+            notice_id = notice_id or f"n_{secrets.token_hex(16)}"
+            body = "" if data is None else _dumps(_notice(notice_id, kind, stamp, data))
+            queued.append((notice_id, kind, body, order_no, "pending", now, now))
+        if not (inline or self.faults.notice_faults()):  # the usual case: one statement for all
+            db.executemany(NOTICE_INSERT, queued)
+            return []
         ids = []
-        for kind, data in notices:
-            notice_id = f"n_{secrets.token_hex(16)}"
-            body = json.dumps(
-                {"notice_id": notice_id, "type": kind, "created_at": iso(now), "data": data},
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
+        for notice_id, kind, body, order_no, *_ in queued:
             copies = 2 if self.faults.take("duplicate_notice") else 1
             for copy in range(copies):
                 held = self.faults.reordering()
                 status = "held" if held else "inline" if inline and copy == 0 else "pending"
-                row_id = db.execute(
-                    "INSERT INTO notices (notice_id, type, body, status, next_at, created_at) VALUES "
-                    "(?, ?, ?, ?, ?, ?)",
-                    (notice_id, kind, body, status, now + copy * 0.001, now),
-                ).lastrowid
+                row = (notice_id, kind, body, order_no, status, now + copy * 0.001, now)
+                row_id = db.execute(NOTICE_INSERT, row).lastrowid
                 if status == "inline":
                     ids.append(row_id)
                 if held:
@@ -426,28 +454,29 @@ class Bank:
                     )
         return ids
 
-    def due_notices(self, now: float, limit: int = 100) -> list[tuple]:
-        return (
-            self.db()
-            .execute(
-                "SELECT id, notice_id, body, attempts, created_at FROM notices "
-                "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
-                (now, limit),
+    def _notices(self, where: str, args) -> list[tuple]:
+        """(id, notice id, body, tries, created at, status, type, last error) of the notices ``where``."""
+        rows = self.db().execute(f"{NOTICE_SELECT} {where}", args)  # noqa: S608 - fixed clauses, bound values
+        return [
+            (
+                pk,
+                notice_id,
+                body or _dumps(_notice(notice_id, kind, iso(created_at), _result(debit))),
+                attempts,
+                created_at,
+                status,
+                kind,
+                error,
             )
-            .fetchall()
-        )
+            for pk, notice_id, kind, body, attempts, created_at, status, error, *debit in rows
+        ]
+
+    def due_notices(self, now: float, limit: int = 100) -> list[tuple]:
+        where = "WHERE n.status = 'pending' AND n.next_at <= ? ORDER BY n.next_at, n.id LIMIT ?"
+        return [row[:5] for row in self._notices(where, (now, limit))]
 
     def notices_by_id(self, ids: list[int]) -> list[tuple]:
-        marks = ",".join("?" * len(ids))
-        return (
-            self.db()
-            .execute(
-                f"SELECT id, notice_id, body, attempts, created_at FROM notices WHERE id IN ({marks}) "  # noqa: S608
-                "ORDER BY id",
-                ids,
-            )
-            .fetchall()
-        )
+        return [row[:5] for row in self._notices(f"WHERE n.id IN ({_marks(ids)}) ORDER BY n.id", ids)]
 
     def next_notice_at(self) -> float | None:
         return self.db().execute("SELECT MIN(next_at) FROM notices WHERE status = 'pending'").fetchone()[0]
@@ -478,21 +507,18 @@ class Bank:
             )
 
     def notices(self, limit: int = 200) -> list[dict]:
-        rows = self.db().execute(
-            "SELECT notice_id, type, status, attempts, body, last_error FROM notices ORDER BY id "
-            "DESC LIMIT ?",
-            (limit,),
-        )
         return [
             {
-                "notice_id": n,
-                "type": t,
-                "status": s,
-                "attempts": a,
-                "data": json.loads(b)["data"],
-                "last_error": e,
+                "notice_id": notice_id,
+                "type": kind,
+                "status": status,
+                "attempts": attempts,
+                "data": json.loads(body)["data"],
+                "last_error": error,
             }
-            for n, t, s, a, b, e in rows
+            for _, notice_id, body, attempts, _, status, kind, error in self._notices(
+                "ORDER BY n.id DESC LIMIT ?", (limit,)
+            )
         ]
 
     # Statements

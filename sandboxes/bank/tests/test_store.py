@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import json
 import time
 
 import pytest
@@ -81,12 +82,12 @@ def test_a_notice_not_acknowledged_waits_twice_as_long_each_time_and_is_given_up
     bank.debit_many([("k", token, 1)], time.time())
     waits = []
     for _ in range(3):
-        [row] = bank.db().execute("SELECT id, notice_id, body, attempts, created_at FROM notices").fetchall()
+        [row] = bank.notices_by_id([1])
+        assert json.loads(row[2])["data"]["order_no"] == "k"
         assert not sender.deliver(row)
         waits.append(bank.db().execute("SELECT next_at FROM notices").fetchone()[0] - time.time())
     assert [round(wait) for wait in waits] == [5, 10, 20]
     bank.db().execute("UPDATE notices SET created_at = created_at - 86400, attempts = 20")
-    [row] = bank.db().execute("SELECT id, notice_id, body, attempts, created_at FROM notices").fetchall()
-    assert not sender.deliver(row)
+    assert not sender.deliver(bank.notices_by_id([1])[0])
     [notice] = bank.notices()
     assert notice["status"] == "given_up" and notice["last_error"] and MAX_INTERVAL == 3600
