@@ -221,14 +221,25 @@ def test_a_debit_timing_out_before_processing_leaves_nothing(http_bank):
     assert http_bank.agreement(token)["debits"] == 0
 
 
-def test_a_slow_bank_past_the_read_timeout_is_unavailable(http_bank, settings):
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"fault": "timeout", "when": "after", "mode": "sleep", "seconds": 1},  # done, then no answer
+        {"fault": "slow", "seconds": 1},  # done after the client gave up waiting
+    ],
+)
+def test_a_bank_slower_than_the_read_timeout_is_unavailable_and_the_debit_is_found_by_query(
+    http_bank, settings, fault
+):
     token = bound(http_bank)
     settings.BANK_HTTP_TIMEOUT = [2.0, 0.3]
-    http_bank.arm("timeout", operation="debit", when="after", mode="sleep", seconds=1)
+    http_bank.arm(operation="debit", **fault)
     with pytest.raises(GatewayUnavailable) as unavailable:
         debit(token, "k-slow")
     assert unavailable.value.code == "timeout"
+    wait_until(lambda: HttpBankGateway().query_debit(idempotency_key="k-slow") is not None)
     assert HttpBankGateway().query_debit(idempotency_key="k-slow").succeeded
+    assert http_bank.agreement(token)["debits"] == 1
 
 
 def test_5xx_is_unavailable_and_only_safe_calls_are_repeated(http_bank, monkeypatch):

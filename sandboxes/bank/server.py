@@ -167,6 +167,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(
                 400, "malformed", str(exc) if isinstance(exc, Malformed) else "body is not JSON"
             )
+        except Exception:  # the bank failed: whether it processed the request is unknown
+            log.exception("%s %s failed", method, path)
+            return self._error(500, "bank_error", "the sandbox bank failed", op=op)
         if self._fault(op, "after"):
             return
         if isinstance(answer, tuple):
