@@ -5,10 +5,12 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 
 from cards import bank_protocol
 from cards.gateways.base import BindRefused, DebitRequest, GatewayUnavailable
@@ -195,6 +197,17 @@ def test_an_answer_that_fails_its_check_is_no_answer(http_bank, kind):
         debit(token, "k-bad-answer")
     assert HttpBankGateway().query_debit(idempotency_key="k-bad-answer").succeeded  # it happened
     assert http_bank.agreement(token)["debits"] == 1
+
+
+def test_the_banks_clock_can_follow_a_test_that_travels_in_time(http_bank):
+    token = bound(http_bank)
+    with time_machine.travel(datetime(2027, 1, 15, 0, 30, tzinfo=UTC), tick=True):
+        with pytest.raises(GatewayUnavailable):
+            debit(token, "k-refused")  # a month apart: each side refuses the other's clock
+        http_bank.admin("POST", "/sandbox/clock", {"now": time.time()})
+        assert debit(token, "k-travelled").succeeded
+    [notice] = [n for n in http_bank.notices() if n["type"] == "debit.result"]
+    assert (notice["data"]["order_no"], notice["data"]["settle_date"]) == ("k-travelled", "2027-01-15")
 
 
 # Lost answers

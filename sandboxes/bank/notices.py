@@ -8,7 +8,6 @@ is sent again after ``first_retry`` seconds, the wait doubling up to an hour, fo
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,11 +42,11 @@ class NoticeSender(threading.Thread):
             if sent:
                 continue
             next_at = self.bank.next_notice_at() if self.url else None
-            wait = 1.0 if next_at is None else min(max(next_at - time.time(), 0.01), 1.0)
+            wait = 1.0 if next_at is None else min(max(next_at - self.bank.now(), 0.01), 1.0)
             self._wake.wait(wait)
 
     def send_due(self) -> int:
-        rows = self.bank.due_notices(time.time())
+        rows = self.bank.due_notices(self.bank.now())
         for row in rows:
             if self._stop.is_set():
                 break
@@ -68,7 +67,7 @@ class NoticeSender(threading.Thread):
         path = target.path or "/"
         if target.query:
             path += "?" + target.query
-        now = time.time()
+        now = self.bank.now()
         bad = self.faults.take("bad_notice")
         headers = signing.headers(
             self.private_key,
@@ -95,7 +94,7 @@ class NoticeSender(threading.Thread):
             error = f"HTTP {exc.code}"
         except (OSError, ValueError) as exc:
             error = type(exc).__name__
-        now = time.time()
+        now = self.bank.now()
         if not error:
             self.bank.notice_delivered(row_id, now)
             return True

@@ -146,7 +146,8 @@ class Handler(BaseHTTPRequestHandler):
         if not chosen:
             return self._error(405, "method_not_allowed")
         match, op = chosen[0]
-        server, now = self.server, time.time()
+        server = self.server
+        now = server.bank.now()
         slow = server.faults.take("slow", op)
         if slow:
             time.sleep(slow["seconds"])
@@ -267,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
             extra = {
                 "X-Statement-Date": date,
                 "X-Statement-Lines": str(lines),
-                "X-Statement-Final": "true" if time.time() >= day_end(date) else "false",
+                "X-Statement-Final": "true" if self.server.bank.now() >= day_end(date) else "false",
                 "X-Statement-Sha256": sha256,
                 "X-Statement-Signature": signing.sign(
                     self.server.bank_key, f"STATEMENT\n{date}\n{sha256}".encode()
@@ -282,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _signed(self, status, content_type, sha256, length, extra, op) -> None:
         """Status line and headers, signed over the request's target and nonce (PROTOCOL.md 2)."""
-        now, nonce = time.time(), self.request_nonce
+        now, nonce = self.server.bank.now(), self.request_nonce
         bad = self.server.faults.take("bad_response", op) if op else None
         if bad and bad["kind"] == "stale":
             now -= 600
@@ -304,7 +305,8 @@ class Handler(BaseHTTPRequestHandler):
     # Pages and admin endpoints
 
     def _admin(self, method: str, path: str, body: bytes) -> None:
-        server, now = self.server, time.time()
+        server = self.server
+        now = server.bank.now()
         bank = server.bank
         parts = [part for part in path.split("/") if part]
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
@@ -371,9 +373,18 @@ class Handler(BaseHTTPRequestHandler):
             return bank.agreement(parts[1])
         if method == "POST" and len(parts) == 3 and parts[0] == "agreements":
             return self._agreement_action(parts[1], parts[2], now)
+        if route == ("POST", "clock"):
+            if "now" in payload:
+                bank.clock_offset = float(payload["now"]) - time.time()
+            else:
+                bank.clock_offset = float(payload.get("offset_seconds", 0))
+            server.sender.wake()
+        if route in (("GET", "clock"), ("POST", "clock")):
+            return {"now": bank.now(), "offset_seconds": bank.clock_offset}
         if route == ("POST", "reset"):
             faults.clear()
             server.sender.url = ""
+            bank.clock_offset = 0.0
             bank.reset()
             return {"reset": True}
         if route == ("POST", "seed"):

@@ -145,6 +145,7 @@ def _result(row, stamp: str = "") -> dict:
 class Bank:
     def __init__(self, path: Path, secret: bytes, faults):
         self.path, self.secret, self.faults = path, secret, faults
+        self.clock_offset = 0.0  # the bank's clock against this machine's (POST /sandbox/clock)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._nonces_since_cleanup = 0
@@ -157,6 +158,10 @@ class Bank:
                 )
             db.executescript(SCHEMA)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def now(self) -> float:
+        """The bank's time: what it signs, checks, dates debits and schedules notices by."""
+        return time.time() + self.clock_offset
 
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
