@@ -188,16 +188,13 @@ class HttpBankGateway(BankGateway):
             if payload is None
             else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         )
-        delays = self.retry_delays if repeatable else ()
-        for attempt in range(len(delays) + 1):
+        for delay in self.retry_delays if repeatable else ():
             try:
                 return self._exchange(method, path, body)
             except GatewayUnavailable as exc:
-                if attempt == len(delays):
-                    raise
                 log.warning("bank %s %s: %s; trying again", method, path, exc.code)
-                time.sleep(delays[attempt])
-        raise AssertionError("unreachable")
+                time.sleep(delay)
+        return self._exchange(method, path, body)
 
     def _exchange(self, method: str, path: str, body: bytes):
         url = httpx.URL(self.base_url + path)
