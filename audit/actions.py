@@ -70,6 +70,10 @@ class Action(models.TextChoices):
     DEBIT_SUCCEEDED = "debit.succeeded", _("Installment collected by auto-debit")
     DEBIT_FAILED = "debit.failed", _("Auto-debit of an installment failed")
     DEBIT_RETRY_REQUESTED = "debit.retry_requested", _("Officer asked to debit an installment again")
+    INSTALLMENT_OVERDUE = (
+        "installment.overdue",
+        _("Installment overdue: not collected by the close of its due day"),
+    )
     REPAYMENT_CARD_REMINDER_SENT = (
         "loan.repayment_card_reminder",
         _("Borrower reminded: no usable repayment card before a due date"),

@@ -379,6 +379,8 @@ AUTODEBIT_IN_FLIGHT_MINUTES = 15  # a debit still pending after this long is set
 # says it never received (its worker died before sending it) is sent again under the same key;
 # from then on the next run fails it ("no answer": retried on AUTODEBIT_RETRY_DAYS, the borrower
 # told). An installment whose debit is still unknown stays due, never overdue, while it is open.
+# An installment not collected by the close of its due day becomes overdue then (beat), not
+# when a debit on its due day fails.
 AUTODEBIT_WINDOW_CLOSES_AT = (18, 0)
 # From this long after AUTODEBIT_AT until the window closes, beat runs a follow-up collection
 # this often: loans the morning run missed (a worker died before opening their attempts) are
@@ -406,6 +408,10 @@ CELERY_BEAT_SCHEDULE = {
     "autodebit-follow-up": {  # does nothing outside its hours (lending.tasks.collect_stragglers)
         "task": "lending.tasks.collect_stragglers",
         "schedule": AUTODEBIT_FOLLOW_UP_MINUTES * 60,
+    },
+    "autodebit-overdue": {
+        "task": "lending.tasks.mark_overdue_installments",
+        "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
     "autodebit-reminders": {
         "task": "lending.tasks.remind_missing_repayment_cards",

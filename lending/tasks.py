@@ -13,7 +13,7 @@ from lending.services import (
     loans_to_collect,
     repayment_card_reminders_send,
 )
-from lending.services.collection import follow_up_day
+from lending.services.collection import follow_up_day, installments_overdue_mark
 
 
 def _day(day: str | None) -> date:
@@ -43,9 +43,18 @@ def collect_due_installments(day: str | None = None) -> int:
     """Beat, each morning: one ``collect_loans`` task per ``AUTODEBIT_LOANS_PER_TASK`` loans with
     something to collect (batches keep the bank exchanges and the database writes few).
 
-    Running it twice is harmless: each task collects only what is still due.
+    Running it twice is harmless: each task collects only what is still due. Installments of
+    earlier days still due are marked overdue first, in case the close's run was missed.
     """
+    installments_overdue_mark(day=_day(day))
     return _collection_fan_out(_day(day), DebitAttempt.Trigger.SCHEDULE)
+
+
+@shared_task
+def mark_overdue_installments(day: str | None = None) -> int:
+    """Beat, when the collection window closes (``AUTODEBIT_WINDOW_CLOSES_AT``): installments due
+    by today and not collected become overdue, and their loans with them."""
+    return installments_overdue_mark(day=_day(day))
 
 
 @shared_task

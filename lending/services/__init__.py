@@ -8,6 +8,7 @@ from lending.services.collection import (
     debit_attempts_settle,
     installment_retry,
     installments_collect,
+    installments_overdue_mark,
     loans_collect,
     loans_to_collect,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "debit_attempts_settle",
     "installment_retry",
     "installments_collect",
+    "installments_overdue_mark",
     "loans_collect",
     "loan_create",
     "loans_to_collect",

@@ -11,6 +11,10 @@ the same code):
 3. ``debit_attempts_settle`` records the answers: paid, a retry days later (soft failures), or
    stopped (hard failures), and tells the borrower when a debit failed.
 
+An installment becomes overdue only once its due day's collection window has closed unpaid
+(``installments_overdue_mark``, beat at ``AUTODEBIT_WINDOW_CLOSES_AT``, and again before each
+morning run in case that was missed): a debit that fails on the due day leaves it due.
+
 A worker that dies between 1 and 3 leaves its attempts pending; once
 ``AUTODEBIT_IN_FLIGHT_MINUTES`` have passed since they were sent, the next run settles them by
 querying the bank. Only the bank's answer fails an attempt: one the bank says it never received
@@ -325,6 +329,7 @@ class _Settling:
     result: DebitResult
     loan_id: int
     installment_number: int
+    due_date: date
     paid_amount: Decimal
     soft_failures: int
     status: str = ""
@@ -342,7 +347,7 @@ def debit_attempts_settle(*, outcomes: dict[str, DebitResult], day: date) -> lis
         for row in Installment.objects.select_for_update(of=("self",))
         .filter(pk__in=list(attempts.values_list("installment_id", flat=True)))
         .order_by("pk")
-        .values_list("pk", "loan_id", "number", "paid_amount", "soft_failures")
+        .values_list("pk", "loan_id", "number", "due_date", "paid_amount", "soft_failures")
     }
     locked = (
         attempts.select_for_update(of=("self",))
@@ -352,9 +357,9 @@ def debit_attempts_settle(*, outcomes: dict[str, DebitResult], day: date) -> lis
     )
     settling = []
     for attempt in locked:
-        _, loan_id, number, paid_amount, soft_failures = installments[attempt.installment_id]
+        _, loan_id, number, due_date, paid_amount, soft_failures = installments[attempt.installment_id]
         entry = _Settling(
-            attempt, outcomes[attempt.idempotency_key], loan_id, number, paid_amount, soft_failures
+            attempt, outcomes[attempt.idempotency_key], loan_id, number, due_date, paid_amount, soft_failures
         )
         _installment_outcome(entry, day)
         settling.append(entry)
@@ -376,7 +381,9 @@ _SETTLE_COLUMNS = (
 
 
 def _installment_outcome(entry: _Settling, day: date) -> None:
-    """What the answer does to the installment: paid, a retry days later, or stopped."""
+    """What the answer does to the installment: paid, a retry days later, or stopped. A failure
+    on the due day while its collection window is open leaves the installment due (it becomes
+    overdue at the close, ``installments_overdue_mark``); a later one finds it overdue."""
     result, number = entry.result, entry.attempt.number
     if result.succeeded:
         entry.paid_amount += entry.attempt.amount
@@ -387,7 +394,8 @@ def _installment_outcome(entry: _Settling, day: date) -> None:
     if result.soft and entry.soft_failures < len(delays):
         entry.next_attempt_at = collection_start(day + timedelta(days=delays[entry.soft_failures]))
         entry.soft_failures += 1
-    entry.status = Installment.Status.OVERDUE
+    still_due = entry.due_date >= day and timezone.now() < window_closes(day)
+    entry.status = Installment.Status.DUE if still_due else Installment.Status.OVERDUE
     entry.reason = f"debit attempt {number} failed: {result.failure_code}"
 
 
@@ -566,6 +574,61 @@ def loans_to_collect(day: date, trigger: str = DebitAttempt.Trigger.SCHEDULE):
     return due.order_by("loan_id").values_list("loan_id", flat=True).distinct()
 
 
+def _closed_through(now: datetime) -> date:
+    """The last day whose collection window has closed by ``now``."""
+    today = timezone.localdate(now)
+    return today if now >= window_closes(today) else today - timedelta(days=1)
+
+
+def installments_overdue(day: date):
+    """Installments still due whose due day, ``day`` at the latest, has a closed collection window:
+    not collected in time (those with a debit awaiting the bank's answer are left out later)."""
+    return Installment.objects.filter(
+        status=Installment.Status.DUE,
+        due_date__lte=min(day, _closed_through(timezone.now())),
+        loan__status__in=Loan.BEING_REPAID,
+    )
+
+
+def installments_overdue_mark(*, day: date) -> int:
+    """Mark overdue the installments due by ``day`` that were not collected by the close of their
+    due day's window (nothing whose window is still open). One with a debit still waiting for the
+    bank is left to that answer: its failure makes it overdue, its success pays it. Marking again
+    changes nothing. Returns how many were marked. Audited as the system job "autodebit"."""
+    with system_job("autodebit"), transaction.atomic():
+        rows = list(
+            installments_overdue(day)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .annotate(left=F("principal_due") + F("interest_due") - F("paid_amount"))
+            .values_list("pk", "loan_id", "number", "due_date", "left", named=True)
+        )
+        pending = _pending_attempts([row.pk for row in rows])  # read after the locks: none opens now
+        rows = [row for row in rows if row.pk not in pending]
+        if not rows:
+            return 0
+        marked = Installment.objects.filter(pk__in=[row.pk for row in rows])
+        marked.update(status=Installment.Status.OVERDUE)
+        history_rows_create(marked, reason="not collected by the close of its due day")
+        _loan_statuses_update({row.loan_id for row in rows})
+        label = Installment._meta.label_lower
+        entries = [
+            {
+                "action": Action.INSTALLMENT_OVERDUE,
+                "subject": SubjectRef(label, str(row.pk)),
+                "data": {
+                    "loan": row.loan_id,
+                    "installment": row.number,
+                    "due_date": row.due_date.isoformat(),
+                    "amount": str(row.left),
+                },
+            }
+            for row in rows
+        ]
+        record_many(actor=None, entries=entries)
+    return len(rows)
+
+
 def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
     """An officer asks for a failed installment to be debited again now (with a fresh set of retries)."""
     with transaction.atomic(durable=True):
@@ -594,11 +657,12 @@ def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
 
 
 def collection_resume(*, borrower) -> int:
-    """A new repayment card: installments stopped for want of a usable card are collected again next run."""
+    """A new repayment card: installments stopped for want of a usable card (overdue, or still
+    due when stopped on their due day) are collected again next run."""
     stopped = Installment.objects.filter(
         loan__borrower=borrower,
         loan__status__in=Loan.BEING_REPAID,
-        status=Installment.Status.OVERDUE,
+        status__in=[Installment.Status.DUE, Installment.Status.OVERDUE],
         next_attempt_at__isnull=True,
     )
     now = timezone.now()

@@ -21,6 +21,7 @@ from lending.services import (
     debit_attempts_open,
     debit_attempts_settle,
     installments_collect,
+    installments_overdue_mark,
     loans_collect,
     loans_to_collect,
 )
@@ -135,10 +136,12 @@ def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
 def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card(bind, borrower, make_loan):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     installment = first(loan)
     assert (attempt.status, attempt.failure_code) == ("failed", "mandate_revoked")
-    assert installment.next_attempt_at is None and installment.status == Installment.Status.OVERDUE
+    # Stopped, but not overdue while its due day's collection window is open.
+    assert installment.next_attempt_at is None and installment.status == Installment.Status.DUE
     notice = Notification.objects.get(kind="debit_failed_stopped")
     assert notice.link == "/cards/"
     mandate = Mandate.objects.get()  # ours says what the bank said
@@ -171,12 +174,39 @@ def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrow
 
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
-    good = bind(borrower, sandbox_cards.GOOD_DEBIT)
-    card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):  # stopped on its due day: still due
+        loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert (first(loan).status, first(loan).next_attempt_at) == (Installment.Status.DUE, None)
+    with time_machine.travel(at(FIRST_DUE, 12), tick=False):
+        good = bind(borrower, sandbox_cards.GOOD_DEBIT)
+        card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
+        assert first(loan).next_attempt_at == at(FIRST_DUE, 12)
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
-    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (attempt.status, attempt.card, attempt.number) == ("succeeded", good, 2)
+    assert first(loan).status == Installment.Status.PAID
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+    assert not AuditEvent.objects.filter(action="installment.overdue").exists()
+
+
+def test_a_new_repayment_card_resumes_an_installment_stopped_then_marked_overdue(
+    bind, borrower, make_loan, action_code
+):
+    from cards.services import card_repayment_set
+
+    bind(borrower, sandbox_cards.HARD_FAIL)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    with time_machine.travel(at(FIRST_DUE, 18), tick=False):
+        assert installments_overdue_mark(day=FIRST_DUE) == 1
+    next_day = FIRST_DUE + timedelta(days=1)
+    with time_machine.travel(at(next_day, 9), tick=False):
+        good = bind(borrower, sandbox_cards.GOOD_DEBIT)
+        card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=next_day)
+    assert (attempt.status, attempt.card) == ("succeeded", good)
     loan.refresh_from_db()
     assert loan.status == Loan.Status.ACTIVE  # the overdue installment is paid
 
@@ -491,3 +521,121 @@ def test_a_batch_runs_the_same_queries_for_one_loan_and_for_three(bind, make_loa
         attempts = loans_collect(loan_ids=[loan.pk for loan in others], day=FIRST_DUE)
     assert [a.status for a in attempts] == ["succeeded"] * 3
     assert len(three) == len(one)
+
+
+def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the_window_closes(
+    bind, borrower, make_loan, settings, action_code
+):
+    from accounts.notifications import render
+    from cards.services import card_repayment_set
+    from lending.tasks import mark_overdue_installments
+
+    settings.AUTODEBIT_WINDOW_CLOSES_AT, settings.AUTODEBIT_RETRY_DAYS = (18, 0), (1, 2, 3)
+    bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+
+    assert (attempt.status, attempt.failure_code) == ("failed", "insufficient_funds")
+    installment = first(loan)
+    assert installment.status == Installment.Status.DUE
+    assert installment.next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+    # The borrower is told the debit failed, and nothing says overdue.
+    notice = Notification.objects.get(user=borrower, kind__startswith="debit_failed")
+    sms = SmsMessage.objects.get(template="debit_failed_retry")
+    texts = " ".join([*render(notice.kind, notice.params), sms.body])
+    assert notice.kind == "debit_failed_retry" and str(FIRST_DUE + timedelta(days=1)) in texts
+    assert "overdue" not in texts.lower() and "逾期" not in texts
+
+    with time_machine.travel(at(FIRST_DUE, 17, 59), tick=False):  # the window is still open
+        assert mark_overdue_installments() == 0
+    assert first(loan).status == Installment.Status.DUE
+
+    with time_machine.travel(at(FIRST_DUE, 18), tick=False):  # beat, at the close
+        assert mark_overdue_installments() == 1
+    installment = first(loan)
+    assert installment.status == Installment.Status.OVERDUE
+    assert installment.next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))  # retry kept
+    assert installment.history.first().history_change_reason == "not collected by the close of its due day"
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.OVERDUE
+    assert loan.history.first().history_change_reason == "an installment was not collected"
+    event = AuditEvent.objects.get(action="installment.overdue")
+    assert event.subject_id == str(installment.pk) and event.actor_kind == AuditEvent.ActorKind.SYSTEM
+    assert event.data == {
+        "loan": loan.pk,
+        "installment": 1,
+        "due_date": FIRST_DUE.isoformat(),
+        "amount": str(installment.amount_due),
+    }
+
+    histories = installment.history.count(), loan.history.count()
+    with time_machine.travel(at(FIRST_DUE, 18, 5), tick=False):  # marking again changes nothing
+        assert installments_overdue_mark(day=FIRST_DUE) == 0
+    assert (installment.history.count(), loan.history.count()) == histories
+    assert AuditEvent.objects.filter(action="installment.overdue").count() == 1
+
+    next_day = FIRST_DUE + timedelta(days=1)  # the borrower chooses a card with money; the retry pays
+    good = bind(borrower, sandbox_cards.GOOD_DEBIT)
+    card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
+    with time_machine.travel(at(next_day, 8), tick=False):
+        [retry] = loans_collect(loan_ids=[loan.pk], day=next_day)
+    assert (retry.status, retry.number, retry.card) == ("succeeded", 2, good)
+    assert first(loan).status == Installment.Status.PAID
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+
+
+def test_a_failed_retry_after_the_due_date_makes_the_installment_overdue_at_once(
+    bind, borrower, make_loan, settings
+):
+    settings.AUTODEBIT_RETRY_DAYS = (1, 2, 3)
+    bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
+    loan = make_loan(borrower)
+    next_day = FIRST_DUE + timedelta(days=1)  # nothing marked it at the close (say beat was down)
+    with time_machine.travel(at(next_day, 8), tick=False):
+        [attempt] = loans_collect(loan_ids=[loan.pk], day=next_day)
+    assert attempt.status == "failed"
+    assert first(loan).status == Installment.Status.OVERDUE
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.OVERDUE
+
+
+def test_the_next_morning_run_marks_what_the_close_left_due(bind, borrower, make_loan):
+    from lending.tasks import collect_due_installments
+
+    bind(borrower, sandbox_cards.HARD_FAIL)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+        collect_due_installments(day=FIRST_DUE.isoformat())
+    assert (first(loan).status, first(loan).next_attempt_at) == (Installment.Status.DUE, None)
+
+    next_day = FIRST_DUE + timedelta(days=1)  # beat missed the close: the morning run marks it
+    with time_machine.travel(at(next_day, 8), tick=False):
+        collect_due_installments(day=next_day.isoformat())
+    assert first(loan).status == Installment.Status.OVERDUE
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.OVERDUE
+    assert AuditEvent.objects.filter(action="installment.overdue").count() == 1
+
+
+def test_an_installment_whose_debit_awaits_the_bank_at_the_close_is_left_to_its_answer(
+    bind, borrower, make_loan
+):
+    bind(borrower)
+    loan = make_loan(borrower)
+    with time_machine.travel(at(FIRST_DUE, 17, 55), tick=False):
+        [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
+        bank_outcomes([opened])  # the bank debits; the worker dies before settling
+    with time_machine.travel(at(FIRST_DUE, 18), tick=False):
+        assert installments_overdue_mark(day=FIRST_DUE) == 0
+    assert first(loan).status == Installment.Status.DUE
+
+    with time_machine.travel(at(FIRST_DUE, 18, 15), tick=False):
+        [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    assert settled.status == "succeeded" and first(loan).status == Installment.Status.PAID
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.ACTIVE
+    assert not AuditEvent.objects.filter(action="installment.overdue").exists()

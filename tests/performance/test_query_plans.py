@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.admin import AuditEventAdmin
 from audit.models import AuditEvent, ReviewCase, open_cases_first
-from lending.services.collection import due_installments
+from lending.services.collection import due_installments, installments_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ HOT = {
     ),
     # Which index serves it depends on the statistics (loans first, or installments): no full scan.
     "due installments": (lambda: due_installments(date(2026, 12, 15)), None),
+    "installments to mark overdue": (lambda: installments_overdue(date(2026, 12, 15)), None),
 }
 
 
