@@ -179,7 +179,9 @@ def test_the_card_that_already_repays_is_not_offered_again_and_no_code_is_sent(
     card = bind(borrower)
     client = sign_in(borrower)
     sent = len(sms_outbox)
-    response = client.post(f"/cards/{card.pk}/code/", {"purpose": "card_repayment"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        f"/cards/{card.pk}/code/", {"purpose": "card_repayment"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response["Location"] == "/cards/" and len(sms_outbox) == sent
     page = client.get(f"/cards/{card.pk}/repayment/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "already repays your loans" in page.content.decode()

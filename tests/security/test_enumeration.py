@@ -55,7 +55,11 @@ def _new_number_answer(sign_in, deliver, last_code, phone: str, new_phone: str) 
         response = client.post(
             f"/accounts/phone/change/{change.pk}/new/", {"new_phone": new_phone}, HTTP_ACCEPT_LANGUAGE="en"
         )
-    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en") if response.status_code == 302 else response
+    page = (
+        client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+        if response.status_code == 302
+        else response
+    )
     client.logout()
     return response.status_code, page.status_code, _same_page(page.content.decode())
 
