@@ -64,18 +64,18 @@ class RetryRefused(DomainError):
     code = "retry_refused"
 
 
+def _at(day: date, hour_minute: tuple[int, int]) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(*hour_minute)))
+
+
 def collection_start(day: date) -> datetime:
     """Midnight of ``day`` in TIME_ZONE: when an installment due that day becomes collectable."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return _at(day, (0, 0))
 
 
 def collectable_before(day: date) -> datetime:
     """A run for ``day`` collects what is due up to the end of that day."""
     return collection_start(day + timedelta(days=1))
-
-
-def _at(day: date, hour_minute: tuple[int, int]) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(*hour_minute)))
 
 
 def window_closes(day: date) -> datetime:
@@ -168,14 +168,25 @@ def debit_attempts_open(
     return opened
 
 
-def _started_entry(installment, number: int, key: str, mandate) -> tuple[str, dict]:
-    data = {
-        "loan": installment.loan_id,
-        "installment": installment.number,
-        "attempt": number,
-        "amount": str(installment.left),
-        "card": mask_card(mandate.card__last4) if mandate.pk else "",
+def _attempt_data(*, loan: int, installment: int, attempt: int, amount: Decimal, card_last4) -> dict:
+    """What every audit event about a debit attempt says of it (``card_last4`` None: no card)."""
+    return {
+        "loan": loan,
+        "installment": installment,
+        "attempt": attempt,
+        "amount": str(amount),
+        "card": mask_card(card_last4) if card_last4 is not None else "",
     }
+
+
+def _started_entry(installment, number: int, key: str, mandate) -> tuple[str, dict]:
+    data = _attempt_data(
+        loan=installment.loan_id,
+        installment=installment.number,
+        attempt=number,
+        amount=installment.left,
+        card_last4=mandate.card__last4 if mandate.pk else None,
+    )
     return key, data
 
 
@@ -292,11 +303,13 @@ def debit_attempts_resend(*, keys: list[str]) -> set[str]:
             "action": Action.DEBIT_RESENT,
             "subject": SubjectRef(label, str(a.pk)),
             "data": {
-                "loan": a.installment__loan_id,
-                "installment": a.installment__number,
-                "attempt": a.number,
-                "amount": str(a.amount),
-                "card": mask_card(a.card__last4) if a.card_id else "",
+                **_attempt_data(
+                    loan=a.installment__loan_id,
+                    installment=a.installment__number,
+                    attempt=a.number,
+                    amount=a.amount,
+                    card_last4=a.card__last4 if a.card_id else None,
+                ),
                 "sent_again": a.resent_count + 1,
             },
         }
@@ -483,11 +496,13 @@ def _audit_entry(entry: _Settling) -> dict:
         "action": Action.DEBIT_SUCCEEDED if entry.result.succeeded else Action.DEBIT_FAILED,
         "subject": SubjectRef(DebitAttempt._meta.label_lower, str(attempt.pk)),
         "data": {
-            "loan": entry.loan_id,
-            "installment": entry.installment_number,
-            "attempt": attempt.number,
-            "amount": str(attempt.amount),
-            "card": mask_card(attempt.card__last4) if attempt.card_id else "",
+            **_attempt_data(
+                loan=entry.loan_id,
+                installment=entry.installment_number,
+                attempt=attempt.number,
+                amount=attempt.amount,
+                card_last4=attempt.card__last4 if attempt.card_id else None,
+            ),
             "failure_code": _failure_code(entry),
             "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else "",
         },
