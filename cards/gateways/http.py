@@ -92,6 +92,14 @@ def _result(answer: dict) -> DebitResult | None:
     )
 
 
+def _final_result(answer: dict) -> DebitResult:
+    """The debit's result; a debit the bank is still processing is unknown for now (query it later)."""
+    result = _result(answer)
+    if result is None:
+        raise GatewayUnavailable("the bank is still processing the debit", code="processing")
+    return result
+
+
 def _error_code(answer) -> str:
     error = answer.get("error") if isinstance(answer, dict) else None
     return str(error.get("code", "gateway_error")) if isinstance(error, dict) else "gateway_error"
@@ -134,10 +142,7 @@ class HttpBankGateway(BankGateway):
         status, answer = self._call("POST", "/api/v1/debits", payload)
         if status != 200:
             raise GatewayError("the bank refused the debit", code=_error_code(answer))
-        result = _result(answer)
-        if result is None:
-            raise GatewayUnavailable("the bank is still processing the debit", code="processing")
-        return result
+        return _final_result(answer)
 
     def debit_many(self, requests: list[DebitRequest]) -> dict[str, DebitResult | None]:
         """Batches of BATCH; a batch without an answer leaves its keys None (query them)."""
@@ -167,10 +172,7 @@ class HttpBankGateway(BankGateway):
             return None
         if status != 200:
             raise GatewayError("the bank refused the query", code=_error_code(answer))
-        result = _result(answer)
-        if result is None:
-            raise GatewayUnavailable("the bank is still processing the debit", code="processing")
-        return result
+        return _final_result(answer)
 
     def _bind(self, path: str, payload: dict) -> dict:
         status, answer = self._call("POST", path, payload)
