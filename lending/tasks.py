@@ -46,8 +46,9 @@ def collect_due_installments(day: str | None = None) -> int:
     Running it twice is harmless: each task collects only what is still due. Installments of
     earlier days still due are marked overdue first, in case the close's run was missed.
     """
-    installments_overdue_mark(day=_day(day))
-    return _collection_fan_out(_day(day), DebitAttempt.Trigger.SCHEDULE)
+    day = _day(day)
+    installments_overdue_mark(day=day)
+    return _collection_fan_out(day, DebitAttempt.Trigger.SCHEDULE)
 
 
 @shared_task

@@ -107,10 +107,12 @@ def number_refusal(user: User, new_phone: str) -> PhoneChangeRefused | None:
     return same_number_refusal(user, new_phone) or number_taken_refusal(new_phone)
 
 
-def new_number_limit_refusal(user: User, ip: str | None) -> PhoneChangeRefused | None:
+def new_number_limit_refusal(user: User) -> PhoneChangeRefused | None:
     """Each new number entered (both paths) texts whatever number was typed: at most
     PHONE_NEW_NUMBERS_PER_DAY per account in 24 hours and PHONE_NEW_NUMBERS_PER_IP_HOUR per
-    client IP in an hour, counted from the audit trail."""
+    client IP (the request's) in an hour, counted from the audit trail."""
+    context = current_request()
+    ip = context.ip if context else None
     now = timezone.now()
     entered = AuditEvent.objects.filter(action__in=NEW_NUMBER_ENTERED)
     by_account = entered.filter(
@@ -223,15 +225,12 @@ def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) ->
     """Take the new number and send it a code. Whether another account holds the number is
     answered only after that code comes back (``phone_change_confirm_new``)."""
     refusal = None
-    context = current_request()
     with transaction.atomic(durable=True):
         change = _locked_open_change(
             actor, change.pk, PhoneChange.Status.OLD_CONFIRMED, PhoneChange.Status.NEW_SENT
         )
         data = {"new": mask_phone(new_phone)}
-        refusal = same_number_refusal(actor, new_phone) or new_number_limit_refusal(
-            actor, context.ip if context else None
-        )
+        refusal = same_number_refusal(actor, new_phone) or new_number_limit_refusal(actor)
         if refusal:
             record(
                 action=Action.PHONE_CHANGE_REFUSED,

@@ -78,10 +78,7 @@ def phone_lost_start(
                 raise LostPhoneRefused(
                     _("A request for this account is already waiting for review."), code="in_review"
                 )
-            context = current_request()
-            refusal = same_number_refusal(user, new_phone) or new_number_limit_refusal(
-                user, context.ip if context else None
-            )
+            refusal = same_number_refusal(user, new_phone) or new_number_limit_refusal(user)
         if refusal:
             data = {"phone": user.masked_phone, "new": mask_phone(new_phone), "why": refusal.code}
             record(action=Action.PHONE_LOST_REFUSED, actor=None, subject=user, data=data)
