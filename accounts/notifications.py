@@ -54,6 +54,20 @@ TEXTS = {
         _("Card binding not approved"),
         _("Binding %(card)s was not approved: %(reason)s"),
     ),
+    "mandate_ended_at_bank": (
+        _("Debit authorisation ended at the bank"),
+        _(
+            "Your bank says the debit authorisation of %(card)s has ended. Loans cannot be repaid "
+            "from it until you bind it again or choose another repayment card."
+        ),
+    ),
+    "card_closed_at_bank": (
+        _("Card closed by the bank"),
+        _(
+            "Your bank says %(card)s is closed, so loans cannot be repaid from it. "
+            "Choose another repayment card."
+        ),
+    ),
     "repayment_card_changed": (
         _("Repayment card changed"),
         _("Your loans are now repaid from %(card)s."),

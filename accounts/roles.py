@@ -32,6 +32,7 @@ _BORROWER_RECORDS = (
     "cards.view_mandate",
     "cards.view_historicalmandate",
     "cards.view_cardbindrequest",
+    "cards.view_banknotice",
     "lending.view_loan",
     "lending.view_historicalloan",
     "lending.view_installment",

@@ -63,6 +63,10 @@ class Action(models.TextChoices):
     CARD_UNBOUND = "card.unbound", _("Card unbound")
     CARD_RESTORED = "card.restored", _("Card kept: unbind rejected in review")
     MANDATE_REVOKED_AT_BANK = "mandate.revoked_at_bank", _("Debit mandate revoked at the bank")
+    MANDATE_ENDED_BY_BANK = "mandate.ended_by_bank", _("Debit mandate ended by the bank (its notice)")
+    BANK_NOTICE_RECEIVED = "bank_notice.received", _("Bank notice received")
+    BANK_NOTICE_IGNORED = "bank_notice.ignored", _("Bank notice ignored: nothing of ours it applies to")
+    BANK_NOTICE_CONFLICT = "bank_notice.conflict", _("Bank notice contradicts our record")
 
     LOAN_CREATED = "loan.created", _("Loan disbursed")
     DEBIT_STARTED = "debit.started", _("Auto-debit of an installment started")

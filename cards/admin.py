@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cards.models import Card, CardBindRequest, Mandate
+from cards.models import BankNotice, Card, CardBindRequest, Mandate
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.pii import mask_name
 
@@ -61,4 +61,16 @@ class CardBindRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
         "card",
     )
+    readonly_fields = fields
+
+
+@admin.register(BankNotice)
+class BankNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the bank told us (applied by a task); a conflict is a reconciliation break."""
+
+    list_display = ("notice_id", "kind", "status", "received_at", "applied_at", "note")
+    list_filter = ("status", "kind")
+    search_fields = ("notice_id",)
+    show_full_result_count = False
+    fields = ("notice_id", "kind", "status", "received_at", "applied_at", "note", "payload")
     readonly_fields = fields

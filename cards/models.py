@@ -200,3 +200,40 @@ class CardBindRequest(models.Model):
     @property
     def reserved_phone(self) -> str:
         return decrypt(self.reserved_phone_encrypted)
+
+
+class BankNotice(models.Model):
+    """A notice the bank sent (sandboxes/bank/PROTOCOL.md section 7), stored once by its id before
+    it is acknowledged, then applied by a task (cards/services/notices.py).
+
+    ``payload`` keeps only the fields the protocol names for the kind (order numbers, amounts,
+    codes, dates; never a card number). The agreement number is a debit credential: it is kept
+    encrypted apart, like a mandate's token."""
+
+    class Kind(models.TextChoices):
+        DEBIT_RESULT = "debit.result", _("Debit result")
+        AGREEMENT_ENDED = "agreement.ended", _("Agreement ended at the bank")
+        CARD_CLOSED = "card.closed", _("Card closed by the bank")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received, not applied yet")
+        APPLIED = "applied", _("Applied")
+        CONFLICT = "conflict", _("Contradicts our record")
+        IGNORED = "ignored", _("Ignored")
+
+    notice_id = models.CharField(_("notice id"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    payload = models.JSONField(_("content"), default=dict)
+    agreement_encrypted = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("bank notice")
+        verbose_name_plural = _("bank notices")
+        indexes = [models.Index(fields=["status", "received_at"], name="bank_notice_status_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.notice_id}"

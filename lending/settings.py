@@ -413,6 +413,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lending.tasks.mark_overdue_installments",
         "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
+    "bank-notices-waiting": {"task": "cards.tasks.apply_waiting_bank_notices", "schedule": 5 * 60},
     "autodebit-reminders": {
         "task": "lending.tasks.remind_missing_repayment_cards",
         "schedule": crontab(hour=AUTODEBIT_REMINDER_AT[0], minute=AUTODEBIT_REMINDER_AT[1]),

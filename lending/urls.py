@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import account, dev, notifications
+from cards.views_bank import bank_notices
 from lending import views
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", account.language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("cards/", include("cards.urls")),
+    path("bank/notices/", bank_notices, name="bank_notices"),
     path("loans/", views.loan_list, name="loans"),
     path("loans/<id:loan_id>/", views.loan_detail, name="loan_detail"),
     path("notifications/", notifications.inbox, name="notifications"),

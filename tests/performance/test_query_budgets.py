@@ -21,7 +21,7 @@ from tests.security.routes import portal_routes
 
 pytestmark = pytest.mark.django_db
 PORTAL_BUDGET = 12
-NOT_PAGES = ("healthz", "i18n/", "dev/", "accounts/logout/")
+NOT_PAGES = ("healthz", "i18n/", "dev/", "accounts/logout/", "bank/")
 
 
 def queries(client, url) -> int:

@@ -14,11 +14,12 @@ from conftest import FIRST_DUE
 
 
 def build(bind, borrower, make_loan):
-    """Cards, mandates, a loan and its debit attempts, a phone change, a review case, a risk alert,
-    an export, a staff member's TOTP device, texts, events and a sealed block. The borrower ends
+    """Cards, mandates, a bank notice, a loan and its debit attempts, a phone change, a review case,
+    a risk alert, an export, a staff member's TOTP device, texts, events and a sealed block. The borrower ends
     frozen, so their row differs from its first recorded version."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from cards.models import BankNotice
     from lending.services import loans_collect
 
     bind(borrower)
@@ -27,6 +28,7 @@ def build(bind, borrower, make_loan):
     phone_change_start(actor=borrower)
     with transaction.atomic():
         record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
+    BankNotice.objects.create(notice_id="n_world", kind=BankNotice.Kind.AGREEMENT_ENDED, note="x")
     risk_scan()  # the refused identity raises an alert
     account_freeze(actor=borrower, user=borrower, reason="reported by the borrower")  # opens a case
     auditor = StaffFactory(role="auditor")
