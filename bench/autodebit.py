@@ -78,7 +78,7 @@ def build(count: int) -> None:
         )
         tokens = [secrets.token_hex(24) for _ in cards]
         Mandate.objects.bulk_create(
-            Mandate(card=card, token_encrypted=encrypt(token), agreement_version="bench")
+            Mandate(card=card, agreement_version="bench", **Mandate.token_fields(token))
             for card, token in zip(cards, tokens, strict=True)
         )
         accounts = BankAccount.objects.bulk_create(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cards.bins import DEBIT, bank_of_bin
-from lending.crypto import decrypt, fingerprint
+from lending.crypto import decrypt, encrypt, fingerprint
 
 LIVE = ("active", "pending_review")
 
@@ -122,13 +122,16 @@ class Mandate(models.Model):
 
     card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="mandates")
     token_encrypted = models.TextField()
+    # The token's HMAC: the bank's notices name the agreement by its number, and the encrypted
+    # token (a random nonce each time) cannot be searched.
+    token_fingerprint = models.CharField(max_length=64, db_default="", db_index=True, editable=False)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     agreement_version = models.CharField(_("agreement version"), max_length=20)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_at_bank = models.DateTimeField(_("revoked at the bank"), null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["token_encrypted"])
+    history = HistoricalRecords(excluded_fields=["token_encrypted", "token_fingerprint"])
     objects = MandateQuerySet.as_manager()
 
     class Meta:
@@ -146,6 +149,15 @@ class Mandate(models.Model):
     @property
     def token(self) -> str:
         return decrypt(self.token_encrypted)
+
+    @staticmethod
+    def token_fields(token: str) -> dict:
+        """The columns that keep the bank's agreement token: encrypted, and its fingerprint."""
+        return {"token_encrypted": encrypt(token), "token_fingerprint": Mandate.fingerprint_of(token)}
+
+    @staticmethod
+    def fingerprint_of(token: str) -> str:
+        return fingerprint(f"mandate-token:{token}")
 
 
 class CardBindRequest(models.Model):

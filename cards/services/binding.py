@@ -249,7 +249,7 @@ def _mandate_renew(
 
 def _mandate_attach(user: User, request, card: Card, token: str, agreement: Policy, *, reason: str) -> None:
     """The bank's token as the card's active mandate; the request is done, collection resumes."""
-    mandate = Mandate(card=card, token_encrypted=encrypt(token), agreement_version=agreement.version)
+    mandate = Mandate(card=card, agreement_version=agreement.version, **Mandate.token_fields(token))
     mandate._change_reason = reason
     mandate.save()
     if card.is_repayment:

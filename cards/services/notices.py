@@ -152,17 +152,14 @@ def _ignore(notice: BankNotice, note: str) -> str:
     return _close(notice, BankNotice.Status.IGNORED, note)
 
 
-def _active_mandate(agreement_no: str, last4: str) -> Mandate | None:
-    """Our active mandate under this agreement number. Tokens are encrypted with a random nonce,
-    so the active mandates (of cards ending ``last4`` when the notice names it) are decrypted
-    one by one; notices that end an agreement are rare."""
-    mandates = Mandate.objects.filter(status=Mandate.Status.ACTIVE)
-    if last4:
-        mandates = mandates.filter(card__last4=last4)
-    for pk, token_encrypted in mandates.values_list("pk", "token_encrypted").iterator():
-        if decrypt(token_encrypted) == agreement_no:
-            return Mandate.objects.select_for_update().select_related("card__user").get(pk=pk)
-    return None
+def _active_mandate(agreement_no: str) -> Mandate | None:
+    """Our active mandate under this agreement number (found by the token's fingerprint)."""
+    return (
+        Mandate.objects.select_for_update()
+        .select_related("card__user")
+        .filter(status=Mandate.Status.ACTIVE, token_fingerprint=Mandate.fingerprint_of(agreement_no))
+        .first()
+    )
 
 
 @transaction.atomic
@@ -173,8 +170,7 @@ def bank_notice_agreement_end(*, notice_id: int) -> str:
     notice = _locked_received(notice_id)
     if notice is None:
         return BankNotice.objects.get(pk=notice_id).status
-    last4 = notice.payload.get("card_last4", "")
-    mandate = _active_mandate(decrypt(notice.agreement_encrypted), last4)
+    mandate = _active_mandate(decrypt(notice.agreement_encrypted))
     if mandate is None or mandate.status != Mandate.Status.ACTIVE:
         return _ignore(notice, "no active mandate under this agreement number")
     now, card = timezone.now(), mandate.card
