@@ -178,6 +178,10 @@ def bank_notice_agreement_end(*, notice_id: int) -> str:
     mandate.status, mandate.revoked_at, mandate.revoked_at_bank = Mandate.Status.REVOKED, now, now
     mandate._change_reason = f"ended by the bank ({ended_by}, notice {notice.notice_id})"
     mandate.save()
+    if card.is_repayment:  # nothing to debit through until a card with a mandate repays again
+        from lending.services.collection import collection_stop
+
+        collection_stop(borrower=card.user, reason=f"repayment card's mandate ended by the bank ({ended_by})")
     record(
         action=Action.MANDATE_ENDED_BY_BANK,
         actor=None,

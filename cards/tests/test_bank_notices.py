@@ -23,7 +23,7 @@ from cards.tests.conftest import RESERVED
 from conftest import FIRST_DUE, wait_until
 from lending.models import DebitAttempt, Installment, OutboxMessage
 from lending.services import loans_collect
-from lending.services.collection import debit_attempts_open
+from lending.services.collection import collection_resume, collection_start, debit_attempts_open
 from tests.bank_server import key_pair
 
 TARGET = "/bank/notices/"
@@ -207,10 +207,15 @@ def test_the_bank_ending_an_agreement_revokes_the_mandate_tells_the_borrower_and
     [event] = AuditEvent.objects.filter(action=Action.MANDATE_ENDED_BY_BANK)
     assert event.data["card"] == card.masked_number and event.data["ended_by"] == "cardholder"
 
-    # The next collection does not debit through the ended mandate.
-    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
-    attempt = DebitAttempt.objects.get(pk=attempt.pk)
-    assert attempt.mandate_id is None and attempt.failure_code == "no_repayment_card"
+    # The next collection tries no debit, so none fails; the borrower was told already.
+    assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
+    assert not DebitAttempt.objects.exists()
+    assert not loan.installments.filter(next_attempt_at__isnull=False).exists()
+
+    # A usable repayment card again (renewal, another card): each installment from its due date.
+    collection_resume(borrower=borrower)
+    for installment in loan.installments.all():
+        assert installment.next_attempt_at >= collection_start(installment.due_date)
 
 
 @pytest.mark.django_db

@@ -671,19 +671,34 @@ def installment_retry(*, actor, installment_id: int, note: str) -> Installment:
     return installment
 
 
-def collection_resume(*, borrower) -> int:
-    """A new repayment card: installments stopped for want of a usable card (overdue, or still
-    due when stopped on their due day) are collected again next run."""
-    stopped = Installment.objects.filter(
+def _unpaid(borrower):
+    return Installment.objects.filter(
         loan__borrower=borrower,
         loan__status__in=Loan.BEING_REPAID,
         status__in=[Installment.Status.DUE, Installment.Status.OVERDUE],
-        next_attempt_at__isnull=True,
     )
+
+
+def collection_stop(*, borrower, reason: str) -> int:
+    """The repayment card's mandate ended at the bank (its notice): no debit is tried until the
+    borrower has a usable repayment card again (``collection_resume``), so none fails meanwhile.
+    Runs in the caller's transaction, which records the event."""
+    stopped = 0
+    for installment in _unpaid(borrower).filter(next_attempt_at__isnull=False).select_for_update():
+        installment.next_attempt_at = None
+        installment._change_reason = reason
+        installment.save()
+        stopped += 1
+    return stopped
+
+
+def collection_resume(*, borrower) -> int:
+    """A new repayment card: installments stopped for want of a usable card (overdue, or still
+    due) are collected again from the next run, none before its due date."""
     now = timezone.now()
     resumed = 0
-    for installment in stopped.select_for_update():
-        installment.next_attempt_at = now
+    for installment in _unpaid(borrower).filter(next_attempt_at__isnull=True).select_for_update():
+        installment.next_attempt_at = max(now, collection_start(installment.due_date))
         installment.soft_failures = 0
         installment._change_reason = "repayment card changed"
         installment.save()
