@@ -183,5 +183,5 @@ def warn_if_masked(request, text: str) -> None:
         messages.warning(
             request,
             _("Personal numbers in your text were masked before it was saved: %(kinds)s.")
-            % {"kinds": ", ".join(str(_MASKED_KINDS[kind]) for kind in kinds)},
+            % {"kinds": _(", ").join(str(_MASKED_KINDS[kind]) for kind in kinds)},
         )
