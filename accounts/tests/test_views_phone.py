@@ -87,3 +87,23 @@ def test_a_frozen_account_sees_why_it_cannot_change(sign_in):
     response = client.post("/accounts/phone/change/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "frozen" in response.content.decode()
     assert not PhoneChange.objects.exists()
+
+
+def test_a_number_of_another_account_is_refused_on_a_fresh_page_to_enter_another(sign_in, deliver, last_code):
+    BorrowerFactory(phone=NEW)
+    client = sign_in(BorrowerFactory(phone=OLD))
+    with deliver():
+        client.post("/accounts/phone/change/")
+    change = PhoneChange.objects.get(user__phone=OLD)
+    client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": last_code(OLD)})
+    allow_next_code()
+    with deliver():
+        client.post(f"/accounts/phone/change/{change.pk}/new/", {"new_phone": "139 0013 9000"})
+    code = last_code(NEW)
+    response = client.post(
+        f"/accounts/phone/change/{change.pk}/confirm/", {"code": code}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response["Location"] == "/accounts/phone/change/"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "cannot be bound to your account" in page and code not in page

@@ -100,7 +100,11 @@ def phone_change_confirm(request, change_id):
         try:
             user = phone_change_confirm_new(actor=request.user, change=change, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            if exc.code != "taken":
+                form.add_error("code", exc.message)
+            else:  # the code was right, the number is not possible: a fresh page to enter another
+                messages.error(request, exc.message)
+                return redirect("accounts:phone_change")
         else:
             update_session_auth_hash(request, user)
             messages.success(
