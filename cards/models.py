@@ -179,6 +179,10 @@ class CardBindRequest(models.Model):
     holder_name = models.CharField(max_length=40)
     reserved_phone_encrypted = models.TextField()
     reserved_phone_masked = models.CharField(max_length=32)
+    # The reserved phone's HMAC and the client IP: bindings started are counted by them (the
+    # encrypted number cannot be searched).
+    reserved_phone_fingerprint = models.CharField(max_length=64, db_default="", editable=False)
+    ip = models.GenericIPAddressField(null=True, blank=True)
     gateway_reference = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     failure_code = models.CharField(max_length=40, blank=True)
@@ -192,6 +196,12 @@ class CardBindRequest(models.Model):
     class Meta:
         verbose_name = _("card bind request")
         verbose_name_plural = _("card bind requests")
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="bind_request_user_idx"),
+            models.Index(fields=["ip", "created_at"], name="bind_request_ip_idx"),
+            models.Index(fields=["fingerprint", "created_at"], name="bind_request_card_idx"),
+            models.Index(fields=["reserved_phone_fingerprint", "created_at"], name="bind_request_phone_idx"),
+        ]
 
     def __str__(self):
         return f"bind **** {self.last4} ({self.status})"
@@ -212,6 +222,10 @@ class CardBindRequest(models.Model):
     @property
     def reserved_phone(self) -> str:
         return decrypt(self.reserved_phone_encrypted)
+
+    @staticmethod
+    def phone_fingerprint(phone: str) -> str:
+        return fingerprint(f"bind-reserved-phone:{phone}")
 
 
 class BankNotice(models.Model):

@@ -152,6 +152,43 @@ class HighRiskBorrower:
         return ()  # it is made of alerts already
 
 
+@dataclass(frozen=True)
+class FourElementFailures:
+    """At least RISK_FOUR_ELEMENT_FAILURES_DAY bindings of one borrower refused by the bank's
+    four-element check in 24 h: someone trying cards or identities that are not theirs."""
+
+    code: str = "bind_four_element_failures"
+    reason: str = field(default=_("The bank refused the card's four elements several times in a day"))
+    score: int = 50
+    severity: str = RiskAlert.Severity.HIGH
+    window: timedelta = timedelta(days=1)
+
+    def failures(self, now: datetime):
+        from cards.models import CardBindRequest
+
+        return CardBindRequest.objects.filter(
+            failure_code="four_elements", created_at__gt=now - self.window, created_at__lte=now
+        )
+
+    def finding(self, user_id: int, now: datetime) -> risk.Finding | None:
+        mine = self.failures(now).filter(user_id=user_id)
+        count = mine.count()
+        if count < settings.RISK_FOUR_ELEMENT_FAILURES_DAY:
+            return None
+        last = mine.latest("created_at").created_at
+        return risk.Finding(self, risk.USER, str(user_id), user_id, count, last)
+
+    def matches(self, *, user_id, ip, request_action=None, now=None) -> bool:
+        return False  # the binding is refused by the bank already; this rule only raises alerts
+
+    def scan(self, since, now):
+        users = self.failures(now).filter(created_at__gte=since).values_list("user_id", flat=True)
+        for user_id in sorted(set(users)):
+            finding = self.finding(user_id, now)
+            if finding is not None:
+                yield finding
+
+
 def _unbind_velocity(code, reason, key, window, threshold):
     return risk.CountRule(
         code=code,
@@ -191,6 +228,7 @@ CARD_RULES = (
     TakeoverPattern(),
     OutstandingBalance(),
     HighRiskBorrower(),
+    FourElementFailures(),
 )
 
 
@@ -207,3 +245,14 @@ def card_on_several_accounts_alert(*, fingerprint: str, user) -> None:
     rule = CARD_RULES[3]
     now = timezone.now()
     risk_alert_raise(finding=risk.Finding(rule, "card", fingerprint[:16], user.pk, 2, now), now=now)
+
+
+def four_element_failures_alert(*, user) -> None:
+    """The bank refused another four-element check: raise the alert now if the borrower reached
+    the threshold (one alert per borrower while it is being handled, not one per failure)."""
+    from audit.services import risk_alert_raise
+
+    now = timezone.now()
+    finding = FourElementFailures().finding(user.pk, now)
+    if finding is not None:
+        risk_alert_raise(finding=finding, now=now)

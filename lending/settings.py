@@ -332,6 +332,13 @@ PHONE_NEW_NUMBERS_PER_IP_HOUR = 10  # new numbers entered from one client IP in 
 # Rules for bank cards.
 BIND_REQUEST_MINUTES = 15  # a binding must be confirmed with the bank's code within this time
 BIND_CODE_MAX_TRIES = 5  # wrong bank codes before the binding fails
+# Each binding started costs a bank call and texts whatever reserved phone was typed (card
+# testing, SMS bombing): starts in 24 h, counted from the bind requests before the bank is asked.
+BIND_STARTS_PER_USER_DAY = 5  # per borrower
+BIND_STARTS_PER_IP_DAY = 20  # per client IP
+BIND_STARTS_PER_CARD_DAY = 3  # per card number (its fingerprint), on any account
+BIND_STARTS_PER_RESERVED_PHONE_DAY = 3  # per reserved phone (its fingerprint), on any account
+RISK_FOUR_ELEMENT_FAILURES_DAY = 3  # bank four-element refusals for one borrower in 24 h that raise an alert
 CARD_WAIT_AFTER_PHONE_CHANGE_HOURS = 24  # binds and unbinds go to review this long after a phone change
 RISK_UNBINDS_PER_USER_DAY = 2  # unbinds per borrower in 24 h before review
 RISK_UNBINDS_PER_IP_HOUR = 5  # unbinds from one IP in an hour before review

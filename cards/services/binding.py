@@ -1,10 +1,10 @@
 """Binding a card: the four elements at the bank, the bank's code, the debit authorisation."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -17,6 +17,7 @@ from accounts.services.registration import consent_record
 from accounts.validators import mainland_mobile
 from audit import risk
 from audit.actions import Action
+from audit.context import current_request
 from audit.services import record, review_case_open
 from cards import risk as card_risk
 from cards.bins import clean_card_number
@@ -25,6 +26,7 @@ from cards.gateways.base import BindRefused, GatewayUnavailable
 from cards.models import LIVE, Card, CardBindRequest, Mandate, card_fingerprint
 from cards.selectors import repayment_card
 from lending.crypto import encrypt
+from lending.db import advisory_xact_lock
 from lending.errors import DomainError
 from lending.outbox import outbox_enqueue
 from lending.pii import mask_phone
@@ -52,6 +54,72 @@ def _bank_refusal(code: str) -> CardRefused:
     return CardRefused(str(BANK_MESSAGES.get(code, BANK_MESSAGES["four_elements"])), code=code)
 
 
+class BindLimitReached(CardRefused):
+    """Too many bindings started (BIND_STARTS_PER_*): the bank is not asked until ``retry_at``."""
+
+    def __init__(self, message, *, code, retry_at: datetime):
+        super().__init__(message, code=code)
+        self.retry_at = retry_at
+
+
+TOO_MANY_BINDS = gettext_lazy("Too many card bindings were started. You can start another after %(time)s.")
+BIND_LIMITS = (
+    # (why, what the requests are counted by, setting, message)
+    (
+        "too_many_binds",
+        "user",
+        "BIND_STARTS_PER_USER_DAY",
+        TOO_MANY_BINDS,
+    ),
+    (
+        "too_many_binds_ip",
+        "ip",
+        "BIND_STARTS_PER_IP_DAY",
+        TOO_MANY_BINDS,
+    ),
+    (
+        "too_many_binds_card",
+        "fingerprint",
+        "BIND_STARTS_PER_CARD_DAY",
+        gettext_lazy("This card was tried too many times. You can try it again after %(time)s."),
+    ),
+    (
+        "too_many_binds_phone",
+        "reserved_phone_fingerprint",
+        "BIND_STARTS_PER_RESERVED_PHONE_DAY",
+        gettext_lazy(
+            "The bank has texted this reserved phone too many times. You can use it again after %(time)s."
+        ),
+    ),
+)
+LIMIT_WINDOW = timedelta(days=1)
+
+
+def _bind_limit_refusal(keys: dict) -> tuple[str, datetime, str] | None:
+    """The limit a new binding would pass, as (why, retry time, message), or None.
+
+    Each limit allows ``n`` requests in 24 h: the next one may start 24 h after the n-th newest.
+    When several are reached, the one that frees last is told."""
+    now = timezone.now()
+    reached = []
+    for why, column, setting, message in BIND_LIMITS:
+        if not keys[column]:
+            continue  # no client IP (a task, a shell)
+        limit = getattr(settings, setting)
+        times = list(
+            CardBindRequest.objects.filter(**{column: keys[column]}, created_at__gt=now - LIMIT_WINDOW)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
+        if len(times) >= limit:
+            reached.append((times[-1] + LIMIT_WINDOW, why, message))
+    if not reached:
+        return None
+    retry_at, why, message = max(reached, key=lambda limit: limit[0])
+    when = formats.date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
+    return why, retry_at, str(message) % {"time": when}
+
+
 def recent_phone_change(user: User) -> bool:
     """Within CARD_WAIT_AFTER_PHONE_CHANGE_HOURS of a phone change, binds and unbinds go to review."""
     changed = last_phone_change_at(user)
@@ -69,7 +137,8 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
     """Check the card and have the bank send its code to the reserved phone.
 
     The card number goes to the bank and nowhere else: the request keeps BIN, last 4 and a
-    fingerprint. A card live on another account is refused and raises a risk alert.
+    fingerprint. A card live on another account is refused and raises a risk alert. Past the
+    BIND_STARTS_PER_* limits (24 h) the bank is not asked and the refusal says when to try again.
     """
     ensure_not_frozen(actor)
     identity = identity_of(actor)
@@ -91,17 +160,38 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
         )
         card_risk.card_on_several_accounts_alert(fingerprint=fingerprint, user=actor)
         raise refusal
-    request = CardBindRequest.objects.create(
-        user=actor,
-        bin=digits[:6],
-        last4=digits[-4:],
-        bank_code=entry.bank_code,
-        card_type=entry.card_type,
-        fingerprint=fingerprint,
-        holder_name=identity.real_name,
-        reserved_phone_encrypted=encrypt(reserved),
-        reserved_phone_masked=mask_phone(reserved),
-    )
+    context = current_request()
+    keys = {
+        "user": actor,
+        "ip": context.ip if context else None,
+        "fingerprint": fingerprint,
+        "reserved_phone_fingerprint": CardBindRequest.phone_fingerprint(reserved),
+    }
+    with transaction.atomic():
+        # Counting and creating under locks: two bindings at once cannot both take the last one.
+        names = (
+            f"card-bind:{column}:{getattr(value, 'pk', value)}" for column, value in keys.items() if value
+        )
+        for name in sorted(names):
+            advisory_xact_lock(name)
+        refusal = _bind_limit_refusal(keys)
+        if refusal is None:
+            request = CardBindRequest.objects.create(
+                bin=digits[:6],
+                last4=digits[-4:],
+                bank_code=entry.bank_code,
+                card_type=entry.card_type,
+                holder_name=identity.real_name,
+                reserved_phone_encrypted=encrypt(reserved),
+                reserved_phone_masked=mask_phone(reserved),
+                **keys,
+            )
+        else:
+            why, retry_at, message = refusal
+            limit_data = {**data, "why": why, "phone": mask_phone(reserved), "until": retry_at.isoformat()}
+            record(action=Action.CARD_BIND_REFUSED, actor=actor, subject=actor, data=limit_data)
+    if refusal is not None:
+        raise BindLimitReached(message, code=why, retry_at=retry_at)
     try:
         reference = get_gateway().bind_start(
             holder_name=identity.real_name,
@@ -113,7 +203,10 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
         CardBindRequest.objects.filter(pk=request.pk).update(
             status=CardBindRequest.Status.FAILED, failure_code=exc.code
         )
-        raise _refused(actor, exc.code, data, _bank_refusal(exc.code).message) from None
+        refusal = _refused(actor, exc.code, data, _bank_refusal(exc.code).message)
+        if exc.code == "four_elements":
+            card_risk.four_element_failures_alert(user=actor)
+        raise refusal from None
     with transaction.atomic():
         request.gateway_reference = reference
         request.save(update_fields=["gateway_reference"])
