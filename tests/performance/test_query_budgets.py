@@ -62,7 +62,10 @@ def grow(borrower, bind, make_loan, rows=50):
     BorrowerFactory.create_batch(rows)
 
 
-def test_portal_pages_run_the_same_queries_for_one_row_and_for_many(sign_in, bind, borrower, make_loan):
+def test_portal_pages_run_the_same_queries_for_one_row_and_for_many(
+    settings, sign_in, bind, borrower, make_loan
+):
+    settings.BIND_STARTS_PER_RESERVED_PHONE_DAY = 5  # four cards with one reserved phone
     bind(borrower)
     bind(borrower, OTHER_GOOD_DEBIT)  # two cards from the start: pages take the same branch after growing
     make_loan(borrower)
