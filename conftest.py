@@ -40,6 +40,12 @@ def _english_outside_requests():
 
 
 @pytest.fixture(autouse=True)
+def bank(http_bank):
+    """Every test reaches the sandbox bank server over HTTP, its books empty (tests/bank_server.py)."""
+    return http_bank
+
+
+@pytest.fixture(autouse=True)
 def sms_outbox():
     """Texts sent through the locmem SMS backend during the test."""
     from accounts.sms import LocmemBackend

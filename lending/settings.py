@@ -40,9 +40,9 @@ SMS_BACKEND                  Dotted path of the SMS backend: ``accounts.sms.Deve
 SMS_HTTP_URL                 HttpBackend: the provider's endpoint; JSON is POSTed to it ().
 SMS_HTTP_SECRET              HttpBackend: key of the ``X-Signature`` HMAC-SHA256 header ().
 SMS_HTTP_TIMEOUT             HttpBackend: seconds to wait for the provider (10).
-BANK_GATEWAY                 Dotted path of the bank gateway adapter (the sandbox bank);
-                             ``cards.gateways.http.HttpBankGateway`` speaks to a bank over HTTP
-                             (sandboxes/bank/PROTOCOL.md), with the four below.
+BANK_GATEWAY                 Dotted path of the bank gateway adapter
+                             (``cards.gateways.http.HttpBankGateway``: a bank over HTTP as
+                             sandboxes/bank/PROTOCOL.md defines it, set up by the four below).
 BANK_HTTP_URL                HttpBankGateway: the bank's base URL (http://127.0.0.1:8100, the
                              sandbox bank; required when DEBUG is off).
 BANK_HTTP_TIMEOUT            HttpBankGateway: connect and read timeouts in seconds, comma
@@ -152,7 +152,6 @@ INSTALLED_APPS = [
     "lending",
     "accounts",
     "cards",
-    "cards.sandbox_bank",
     "audit",
 ]
 
@@ -263,7 +262,7 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.DevelopmentBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_SECRET = env.str("SMS_HTTP_SECRET", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
-BANK_GATEWAY = env.str("BANK_GATEWAY", default="cards.gateways.sandbox.SandboxGateway")
+BANK_GATEWAY = env.str("BANK_GATEWAY", default="cards.gateways.http.HttpBankGateway")
 BANK_HTTP_URL = env.str("BANK_HTTP_URL", default="http://127.0.0.1:8100" if DEBUG else "")
 BANK_HTTP_TIMEOUT = env.list("BANK_HTTP_TIMEOUT", cast=float, default=[3.0, 15.0])
 DEV_BANK_PLATFORM_PRIVATE_KEY = str(BASE_DIR / "cards" / "gateways" / "dev_keys" / "platform_private.pem")
@@ -483,5 +482,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A line per request to the bank would drown the platform's own; failures log as warnings.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

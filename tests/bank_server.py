@@ -5,6 +5,7 @@ has its own) on a free port, with its own data directory and a key pair made for
 ``http_bank`` points the HTTP adapter's settings at it and empties its books and faults first.
 """
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -68,11 +70,56 @@ class BankServer:
         [text] = self.texts(sign_id)
         return text["code"]
 
+    def latest_code(self) -> str:
+        """The code in the newest text the bank sent."""
+        texts = self.texts()
+        assert texts, "the bank sent no code"
+        return texts[0]["code"]
+
     def agreement(self, agreement_no: str) -> dict:
         return self.admin("GET", f"/sandbox/agreements/{agreement_no}")
 
+    def agreements(self, **where) -> list[dict]:
+        """Every agreement at the bank, newest first; ``status="active"`` and the like filter it."""
+        rows = self.admin("GET", "/sandbox/agreements")["agreements"]
+        return [row for row in rows if all(row[key] == value for key, value in where.items())]
+
     def notices(self) -> list[dict]:
         return self.admin("GET", "/sandbox/notices")["notices"]
+
+    def debits(self, **where) -> list[dict]:
+        """The bank's own ledger, oldest first; ``status="succeeded"`` and the like filter it."""
+        rows = self.admin("GET", "/sandbox/debits")["debits"]
+        return [row for row in rows if all(row[key] == value for key, value in where.items())]
+
+    @contextlib.contextmanager
+    def travel(self, moment, *, tick: bool = False):
+        """time_machine.travel on our side with the bank's clock moved along (each side refuses a
+        clock 5 minutes off); what it yields shifts and moves both."""
+        with time_machine.travel(moment, tick=tick) as traveller:
+            clock = _Clock(self, traveller)
+            clock.sync()
+            try:
+                yield clock
+            finally:
+                self.admin("POST", "/sandbox/clock", {"offset_seconds": 0})
+
+
+@dataclass
+class _Clock:
+    bank: BankServer
+    traveller: time_machine.Traveller
+
+    def sync(self) -> None:
+        self.bank.admin("POST", "/sandbox/clock", {"now": time.time()})
+
+    def shift(self, delta) -> None:
+        self.traveller.shift(delta)
+        self.sync()
+
+    def move_to(self, moment) -> None:
+        self.traveller.move_to(moment)
+        self.sync()
 
 
 def _answers(url: str) -> bool:
@@ -118,12 +165,17 @@ def bank_server(tmp_path_factory):
 
 
 @pytest.fixture
-def http_bank(bank_server, settings):
-    """The HTTP adapter's settings point at the session's sandbox bank, its books empty."""
+def http_bank(bank_server, settings, monkeypatch):
+    """The HTTP adapter's settings point at the session's sandbox bank, its books empty; calls
+    safe to repeat are repeated at once (no waiting between tries)."""
+    from cards.gateways.http import HttpBankGateway
+
+    monkeypatch.setattr(HttpBankGateway, "retry_delays", (0, 0))
     bank_server.reset()
     settings.BANK_HTTP_URL = bank_server.url
     settings.BANK_HTTP_TIMEOUT = [2.0, 5.0]
     settings.BANK_PLATFORM_PRIVATE_KEY = str(bank_server.platform_private_key)
     settings.BANK_PUBLIC_KEY = str(bank_server.bank_public_key)
+    settings.BANK_GATEWAY = "cards.gateways.http.HttpBankGateway"
     yield bank_server
     bank_server.reset()

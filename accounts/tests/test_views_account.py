@@ -230,3 +230,4 @@ def test_the_dev_sms_page_exists_only_with_debug(client, settings, deliver):
     settings.DEBUG = True
     page = client.get("/dev/sms/").content.decode()
     assert "138****8000" in page and "13800138000" not in page
+    assert f'href="{settings.BANK_HTTP_URL}/sms/"' in page  # the bank texts its own codes

@@ -22,7 +22,7 @@ from audit.services import record, review_case_open
 from cards import risk as card_risk
 from cards.bins import clean_card_number
 from cards.gateways import get_gateway
-from cards.gateways.base import BindRefused, GatewayUnavailable
+from cards.gateways.base import BindRefused, GatewayError
 from cards.models import LIVE, Card, CardBindRequest, Mandate, card_fingerprint
 from cards.selectors import repayment_card
 from lending.crypto import encrypt
@@ -43,6 +43,7 @@ BANK_MESSAGES = {
     "code_expired": gettext_lazy("The bank's code has expired. Start the binding again."),
     "not_pending": gettext_lazy("This binding can no longer be confirmed. Start again."),
     "unavailable": gettext_lazy("The bank did not answer. Nothing was bound; try again in a few minutes."),
+    "bank_error": gettext_lazy("The bank could not take the request. Nothing was bound; try again later."),
 }
 
 
@@ -51,7 +52,14 @@ class CardRefused(DomainError):
 
 
 def _bank_refusal(code: str) -> CardRefused:
-    return CardRefused(str(BANK_MESSAGES.get(code, BANK_MESSAGES["four_elements"])), code=code)
+    return CardRefused(str(BANK_MESSAGES.get(code, BANK_MESSAGES["bank_error"])), code=code)
+
+
+def _refusal_code(exc: GatewayError) -> str:
+    """What the borrower is told: the bank's refusal as it is, any other failure as one of two."""
+    if isinstance(exc, BindRefused):
+        return exc.code
+    return "unavailable" if exc.code in ("unavailable", "timeout", "unreachable", "bad_answer") else "bank_error"
 
 
 class BindLimitReached(CardRefused):
@@ -199,11 +207,11 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
             card_number=digits,
             reserved_phone=reserved,
         )
-    except (BindRefused, GatewayUnavailable) as exc:
+    except GatewayError as exc:
         CardBindRequest.objects.filter(pk=request.pk).update(
             status=CardBindRequest.Status.FAILED, failure_code=exc.code
         )
-        refusal = _refused(actor, exc.code, data, _bank_refusal(exc.code).message)
+        refusal = _refused(actor, exc.code, data, _bank_refusal(_refusal_code(exc)).message)
         if exc.code == "four_elements":
             card_risk.four_element_failures_alert(user=actor)
         raise refusal from None
@@ -257,8 +265,8 @@ def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agree
         token = gateway.bind_confirm(reference=request.gateway_reference, code=code)
     except BindRefused as exc:
         raise _confirm_refused(actor, request, exc) from None
-    except GatewayUnavailable:
-        raise _bank_refusal("unavailable") from None
+    except GatewayError as exc:
+        raise _bank_refusal(_refusal_code(exc)) from None
     try:
         return _card_create(actor=actor, request_id=request.pk, token=token, agreement=agreement)
     except IntegrityError:

@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 
 import pytest
@@ -8,18 +7,10 @@ from accounts.models import SmsCodeSend
 from accounts.policies import current_policy
 from accounts.services import identity_verify
 from accounts.tests.factories import BorrowerFactory
-from cards.gateways.sandbox import faults
 from cards.services import card_action_code_send, card_bind_confirm, card_bind_start
 from cards.tests import sandbox_cards
 
 RESERVED = "+8613800138000"
-
-
-@pytest.fixture(autouse=True)
-def _sandbox_without_faults():
-    faults.clear()
-    yield
-    faults.clear()
 
 
 @pytest.fixture
@@ -29,20 +20,13 @@ def borrower():
     return user
 
 
-def bank_code(sms_outbox) -> str:
-    for sms in reversed(sms_outbox):
-        if "authorising automatic repayments" in sms.body or "授权借贷平台" in sms.body:
-            return re.search(r"\b(\d{6})\b", sms.body).group(1)
-    raise AssertionError("the bank sent no code")
-
-
 def allow_next_code():
     SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
 
 
 @pytest.fixture
-def bind(deliver, sms_outbox):
-    """Bind a sandbox card for ``user`` end to end (the bank's code read from its SMS)."""
+def bind(deliver, bank):
+    """Bind a sandbox card for ``user`` end to end (the bank's code read from its texts)."""
 
     def run(user, number=sandbox_cards.GOOD_DEBIT, reserved=RESERVED):
         with deliver():
@@ -50,7 +34,7 @@ def bind(deliver, sms_outbox):
         return card_bind_confirm(
             actor=user,
             request=request,
-            code=bank_code(sms_outbox),
+            code=bank.code(request.gateway_reference),
             agreement=current_policy("debit_authorisation"),
         )
 

@@ -29,17 +29,10 @@ from tests.bank_server import key_pair
 TARGET = "/bank/notices/"
 
 
-@pytest.fixture(scope="module")
-def key_files(tmp_path_factory):
-    return key_pair(tmp_path_factory.mktemp("bank-keys"), "bank")
-
-
-@pytest.fixture(autouse=True)
-def bank_key(key_files, settings):
-    """The bank's key the tests sign with; the platform trusts its public half."""
-    private, public = key_files
-    settings.BANK_PUBLIC_KEY = str(public)
-    return bank_protocol.load_private_key(str(private))
+@pytest.fixture
+def bank_key(bank):
+    """The sandbox bank's own private key: these tests write the bank's notices themselves."""
+    return bank_protocol.load_private_key(str(bank.data_dir / "bank_private.pem"))
 
 
 _ids = iter(range(1, 10**6))

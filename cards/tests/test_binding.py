@@ -1,5 +1,4 @@
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,11 +9,10 @@ from accounts.policies import current_policy
 from accounts.services import account_freeze
 from accounts.tests.factories import BorrowerFactory
 from audit.models import AuditEvent, ReviewCase, RiskAlert
-from cards.gateways.sandbox import faults
 from cards.models import Card, CardBindRequest, Mandate
 from cards.services import CardRefused, card_bind_confirm, card_bind_start
 from cards.tests import sandbox_cards
-from cards.tests.conftest import RESERVED, bank_code
+from cards.tests.conftest import RESERVED
 
 pytestmark = pytest.mark.django_db
 
@@ -65,14 +63,10 @@ def test_a_credit_card_alone_is_bound_but_not_the_repayment_card(bind, borrower)
     assert bind(borrower, sandbox_cards.GOOD_CREDIT).is_repayment is False
 
 
-def test_the_card_number_reaches_only_the_bank(deliver, borrower):
-    with mock.patch("cards.gateways.sandbox.SandboxGateway.bind_start", return_value="ref") as bank:
-        request = start(deliver, borrower)
-    assert bank.call_args.kwargs["card_number"] == sandbox_cards.GOOD_DEBIT
-    assert (
-        bank.call_args.kwargs["holder_name"] == "张三"
-        and bank.call_args.kwargs["id_number"] == "110105199003071239"
-    )
+def test_the_card_number_reaches_only_the_bank(deliver, borrower, bank):
+    request = start(deliver, borrower)
+    [text] = bank.texts(request.gateway_reference)  # the bank knew the card and texted its holder
+    assert (text["card_last4"], text["phone_masked"]) == ("1234", "138****8000")
     assert sandbox_cards.GOOD_DEBIT not in str(CardBindRequest.objects.filter(pk=request.pk).values().get())
 
 
@@ -89,8 +83,8 @@ def test_bank_refusals_are_explained_and_recorded(deliver, borrower, number, cod
     assert not Card.objects.exists()
 
 
-def test_the_bank_not_answering_binds_nothing(deliver, borrower):
-    faults.timeout("bind_start")
+def test_the_bank_not_answering_binds_nothing(deliver, borrower, bank):
+    bank.arm("timeout", operation="sign")
     with pytest.raises(CardRefused, match="did not answer"):
         start(deliver, borrower)
     assert not Card.objects.exists()
@@ -108,13 +102,10 @@ def test_a_frozen_account_cannot_bind(deliver, borrower):
 
 
 @pytest.mark.parametrize("number", ["abc", "1" * 30, "4111111111111111", "6222020000000061235"])
-def test_bad_numbers_never_reach_the_bank(deliver, borrower, number):
-    with (
-        mock.patch("cards.gateways.sandbox.SandboxGateway.bind_start") as bank,
-        pytest.raises(ValidationError),
-    ):
+def test_bad_numbers_never_reach_the_bank(deliver, borrower, number, bank):
+    with pytest.raises(ValidationError):
         start(deliver, borrower, number)
-    bank.assert_not_called()
+    assert bank.texts() == [] and not CardBindRequest.objects.exists()
 
 
 def test_a_card_already_on_this_account_is_refused(bind, deliver, borrower):
@@ -123,8 +114,7 @@ def test_a_card_already_on_this_account_is_refused(bind, deliver, borrower):
         start(deliver, borrower)
 
 
-def test_binding_the_card_again_renews_a_mandate_the_bank_ended(bind, borrower, make_loan, sign_in):
-    from cards.sandbox_bank.models import BankAgreement
+def test_binding_the_card_again_renews_a_mandate_the_bank_ended(bind, borrower, make_loan, sign_in, bank):
     from lending.models import DebitAttempt
     from lending.services import loans_collect
     from lending.tests.conftest import FIRST_DUE
@@ -132,7 +122,7 @@ def test_binding_the_card_again_renews_a_mandate_the_bank_ended(bind, borrower, 
     card = bind(borrower)
     loan = make_loan(borrower)
     ended = card.mandates.get()
-    BankAgreement.objects.update(status=BankAgreement.Status.REVOKED)  # the borrower cancelled at the bank
+    bank.admin("POST", f"/sandbox/agreements/{ended.token}/end")  # at the counter; the notice is not here yet
     [refused] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert refused.failure_code == "mandate_revoked" and Card.objects.get(pk=card.pk).needs_new_mandate
     page = sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -166,9 +156,9 @@ def test_a_card_on_another_account_is_refused_and_raises_an_alert(bind, deliver,
     assert (alert.rule, alert.severity, alert.borrower) == ("card_on_several_accounts", "high", other)
 
 
-def test_wrong_bank_codes_count_and_five_end_the_binding(deliver, sms_outbox, borrower):
+def test_wrong_bank_codes_count_and_five_end_the_binding(deliver, bank, borrower):
     request = start(deliver, borrower)
-    code = bank_code(sms_outbox)
+    code = bank.latest_code()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for left in (4, 3, 2, 1):
         with pytest.raises(CardRefused, match=f"{left} tr"):
@@ -180,19 +170,19 @@ def test_wrong_bank_codes_count_and_five_end_the_binding(deliver, sms_outbox, bo
     assert not Card.objects.exists()
 
 
-def test_an_expired_request_is_refused(deliver, sms_outbox, borrower, settings):
+def test_an_expired_request_is_refused(deliver, bank, borrower, settings):
     request = start(deliver, borrower)
     CardBindRequest.objects.filter(pk=request.pk).update(
         created_at=timezone.now() - timedelta(minutes=settings.BIND_REQUEST_MINUTES + 1)
     )
     with pytest.raises(CardRefused, match="expired"):
-        confirm(borrower, request, bank_code(sms_outbox))
+        confirm(borrower, request, bank.latest_code())
 
 
-def test_another_borrowers_request_cannot_be_confirmed(deliver, sms_outbox, borrower):
+def test_another_borrowers_request_cannot_be_confirmed(deliver, bank, borrower):
     request = start(deliver, borrower)
     with pytest.raises(CardBindRequest.DoesNotExist):
-        confirm(BorrowerFactory(), request, bank_code(sms_outbox))
+        confirm(BorrowerFactory(), request, bank.latest_code())
 
 
 def test_within_a_day_of_a_phone_change_a_new_card_waits_for_review(bind, borrower):

@@ -5,17 +5,16 @@ import pytest
 from accounts.policies import current_policy
 from audit.models import AuditEvent
 from cards.models import Card, Mandate
-from cards.sandbox_bank.models import BankAgreement
 from cards.services import card_bind_confirm, card_bind_start, card_swap, card_unbind
 from cards.tests import sandbox_cards
-from cards.tests.conftest import RESERVED, bank_code
+from cards.tests.conftest import RESERVED
 from lending.errors import DomainError
 from lending.tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_twenty_simultaneous_unbinds_give_one_unbind_one_event_one_revoke(bind, action_code, borrower):
+def test_twenty_simultaneous_unbinds_give_one_unbind_one_event_one_revoke(bind, action_code, borrower, bank):
     card = bind(borrower)
     code = action_code(borrower, "card_unbind", card.pk)
 
@@ -25,17 +24,17 @@ def test_twenty_simultaneous_unbinds_give_one_unbind_one_event_one_revoke(bind, 
     assert all(isinstance(outcome, (Card, DomainError)) for outcome in outcomes)
     assert AuditEvent.objects.filter(action="card.unbound").count() == 1
     assert AuditEvent.objects.filter(action="mandate.revoked_at_bank").count() == 1
-    assert BankAgreement.objects.filter(status="revoked").count() == 1
+    assert bank.agreement(Mandate.objects.get().token)["status"] == "ended"
     assert Card.objects.get().status == "unbound"
 
 
-def test_the_same_card_bound_from_two_tabs_gives_one_active_card(deliver, sms_outbox, borrower):
+def test_the_same_card_bound_from_two_tabs_gives_one_active_card(deliver, bank, borrower):
     requests, codes = [], []
     for _ in range(2):
         requests.append(
             card_bind_start(actor=borrower, card_number=sandbox_cards.GOOD_DEBIT, reserved_phone=RESERVED)
         )
-        codes.append(bank_code(sms_outbox))
+        codes.append(bank.latest_code())
     agreement = current_policy("debit_authorisation")
 
     outcomes = race(
@@ -49,7 +48,7 @@ def test_the_same_card_bound_from_two_tabs_gives_one_active_card(deliver, sms_ou
     assert Card.objects.filter(status="active").count() == 1
     assert Mandate.objects.filter(status="active").count() == 1
     # The losing binding's token is revoked at the bank: only one live agreement remains.
-    assert BankAgreement.objects.filter(status="active").count() == 1
+    assert len(bank.agreements(status="active")) == 1
 
 
 def test_a_swap_racing_an_unbind_always_leaves_the_loan_a_repayment_card(

@@ -8,7 +8,7 @@ import pytest
 from accounts.tests.test_no_leaks import database_rows
 from cards.models import CardBindRequest
 from cards.tests import sandbox_cards
-from cards.tests.conftest import RESERVED, allow_next_code, bank_code
+from cards.tests.conftest import RESERVED, allow_next_code
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ NUMBERS = [n for n in sandbox_cards.ALL] + ["6222 0200 0000 0061 234"]
 
 
 def test_no_full_card_number_in_tables_logs_or_pages(
-    sign_in, deliver, sms_outbox, last_code, borrower, caplog, settings
+    sign_in, deliver, sms_outbox, last_code, borrower, caplog, settings, bank
 ):
     settings.BIND_STARTS_PER_RESERVED_PHONE_DAY = 10  # four cards with one reserved phone
     caplog.set_level(logging.DEBUG)
@@ -54,7 +54,7 @@ def test_no_full_card_number_in_tables_logs_or_pages(
             client.post(
                 url,
                 {
-                    "code": bank_code(sms_outbox),
+                    "code": bank.latest_code(),
                     "agreement_version": form.policy.version,
                     "agreement_sha256": form.policy.sha256,
                     "accept_agreement": "on",

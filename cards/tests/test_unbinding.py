@@ -9,9 +9,7 @@ from accounts.tests.factories import StaffFactory
 from audit.actions import Action
 from audit.models import AuditEvent, ReviewCase
 from audit.services import record, review_case_decide
-from cards.gateways.sandbox import faults
 from cards.models import Card, Mandate
-from cards.sandbox_bank.models import BankAgreement
 from cards.services import (
     UnbindRefused,
     card_repayment_set,
@@ -27,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_unbinding_revokes_the_mandate_at_the_bank_and_tells_the_borrower(
-    bind, action_code, deliver, sms_outbox, borrower
+    bind, action_code, deliver, sms_outbox, borrower, bank
 ):
     card = bind(borrower)
     code = action_code(borrower, "card_unbind", card.pk)
@@ -37,7 +35,7 @@ def test_unbinding_revokes_the_mandate_at_the_bank_and_tells_the_borrower(
     assert (card.status, card.is_repayment) == ("unbound", False)
     mandate = Mandate.objects.get(card=card)
     assert mandate.status == "revoked" and mandate.revoked_at_bank is not None
-    assert BankAgreement.objects.get().status == "revoked"
+    assert bank.agreement(mandate.token)["status"] == "ended"
     assert AuditEvent.objects.filter(action="card.unbound").count() == 1
     assert AuditEvent.objects.filter(action="mandate.revoked_at_bank").count() == 1
     assert "1234" in sms_outbox[-1].body
@@ -161,9 +159,11 @@ def test_unbind_velocity_routes_to_review(bind, action_code, borrower, settings)
     assert "unbind_velocity_user" in [r["code"] for r in ReviewCase.objects.get().reasons]
 
 
-def test_the_bank_unreachable_at_revoke_time_is_retried_and_done_once(bind, action_code, deliver, borrower):
+def test_the_bank_unreachable_at_revoke_time_is_retried_and_done_once(
+    bind, action_code, deliver, borrower, bank
+):
     card = bind(borrower)
-    faults.timeout("revoke", times=1)
+    bank.arm("timeout", operation="unsign", times=3)  # the adapter's three tries of one call
     with deliver():  # eager Celery: the task's first try fails, its retry succeeds
         card_unbind(actor=borrower, card=card, code=action_code(borrower, "card_unbind", card.pk))
     mandate = Mandate.objects.get(card=card)

@@ -3,7 +3,7 @@ import pytest
 from accounts.tests.factories import BorrowerFactory
 from cards.models import Card, CardBindRequest
 from cards.tests import sandbox_cards
-from cards.tests.conftest import RESERVED, allow_next_code, bank_code
+from cards.tests.conftest import RESERVED, allow_next_code
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_every_card_page_needs_a_verified_borrower(client):
     assert client.get("/cards/")["Location"].startswith("/accounts/login/")
 
 
-def test_bind_and_confirm_through_the_pages(sign_in, deliver, sms_outbox, borrower):
+def test_bind_and_confirm_through_the_pages(sign_in, deliver, bank, borrower):
     client = sign_in(borrower)
     with deliver():
         response = client.post(
@@ -35,7 +35,7 @@ def test_bind_and_confirm_through_the_pages(sign_in, deliver, sms_outbox, borrow
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     form = page.context["form"]
     data = {
-        "code": bank_code(sms_outbox),
+        "code": bank.latest_code(),
         "agreement_version": form.policy.version,
         "agreement_sha256": form.policy.sha256,
         "accept_agreement": "on",
@@ -75,7 +75,7 @@ def test_a_refused_card_number_is_not_echoed_in_the_form(sign_in, borrower):
     assert "could not match" in page and sandbox_cards.FOUR_ELEMENTS_FAIL not in page
 
 
-def test_wrong_and_bad_bank_codes_show_on_the_confirm_page(sign_in, deliver, sms_outbox, borrower):
+def test_wrong_and_bad_bank_codes_show_on_the_confirm_page(sign_in, deliver, bank, borrower):
     client = sign_in(borrower)
     with deliver():
         client.post("/cards/bind/", {"card_number": sandbox_cards.GOOD_DEBIT, "reserved_phone": RESERVED})
@@ -86,7 +86,7 @@ def test_wrong_and_bad_bank_codes_show_on_the_confirm_page(sign_in, deliver, sms
         "agreement_sha256": form.policy.sha256,
         "accept_agreement": "on",
     }
-    code = bank_code(sms_outbox)
+    code = bank.latest_code()
     for bad in ["abcdef", f"{(int(code) + 1) % 10**6:06d}"]:
         response = client.post(url, {**data, "code": bad})
         assert response.status_code == 200 and response.context["form"].errors

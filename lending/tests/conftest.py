@@ -1,2 +1,2 @@
-from cards.tests.conftest import _sandbox_without_faults, action_code, bind, borrower  # noqa: F401
+from cards.tests.conftest import action_code, bind, borrower  # noqa: F401
 from conftest import FIRST_DUE  # noqa: F401  (the first due date of make_loan's loans)

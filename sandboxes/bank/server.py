@@ -347,6 +347,10 @@ class Handler(BaseHTTPRequestHandler):
         route = (method, *parts)
         if route == ("GET", "sms"):
             return {"messages": bank.texts(sign_id=query.get("sign_id", [""])[0])}
+        if route == ("GET", "agreements"):
+            return {"agreements": bank.agreements(limit=1000)}
+        if route == ("GET", "debits"):
+            return {"debits": bank.debits()}
         if route == ("GET", "notices"):
             return {"notices": bank.notices()}
         if route == ("GET", "faults"):

@@ -657,6 +657,16 @@ class Bank:
         keys = ("agreement_no", "status", "ended_by", "signed_at", "card_last4", "card_status")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def debits(self, limit: int = 1000) -> list[dict]:
+        """The debits the bank processed, oldest first: its own ledger, for tests and testers."""
+        rows = self.db().execute(
+            "SELECT order_no, agreement_no, amount_fen, status, failure_code, processed_at FROM debits "
+            "ORDER BY processed_at, order_no LIMIT ?",
+            (limit,),
+        )
+        keys = ("order_no", "agreement_no", "amount_fen", "status", "failure_code", "processed_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def reset(self) -> None:
         """Empty books (nonces are kept: a reset must not open replays)."""
         with self.write() as db:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import SmsMessage
 from cards.models import Card
-from cards.tests.conftest import RESERVED, bank_code
+from cards.tests.conftest import RESERVED
 from cards.tests.sandbox_cards import GOOD_DEBIT, OTHER_GOOD_DEBIT
 from conftest import broker, free_port, redis_server
 from lending import sessions
@@ -93,7 +93,7 @@ def test_pages_work_while_redis_is_down_and_a_session_ended_then_stays_ended(
         response = fresh.post(
             response["Location"],
             {
-                "code": bank_code(SmsMessage.objects.order_by("pk")),
+                "code": bank.latest_code(),
                 "agreement_version": form.policy.version,
                 "agreement_sha256": form.policy.sha256,
                 "accept_agreement": "on",

@@ -17,7 +17,7 @@ from accounts.models import Notification
 from audit.models import AuditEvent
 from cards.models import Card, CardBindRequest, Mandate
 from cards.services import unbinding
-from cards.tests.conftest import RESERVED, bank_code
+from cards.tests.conftest import RESERVED
 from cards.tests.sandbox_cards import GOOD_DEBIT, OTHER_GOOD_DEBIT
 from conftest import broker, free_port, redis_server, wait_until
 from lending.celery import app
@@ -50,7 +50,7 @@ def test_a_card_binds_while_redis_is_down_and_the_texts_go_out_when_it_is_back(
         confirmed = client.post(
             response["Location"],
             {
-                "code": bank_code(sms_outbox),
+                "code": bank.latest_code(),
                 "agreement_version": form.policy.version,
                 "agreement_sha256": form.policy.sha256,
                 "accept_agreement": "on",

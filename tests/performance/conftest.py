@@ -1,1 +1,1 @@
-from cards.tests.conftest import _sandbox_without_faults, bind, borrower  # noqa: F401
+from cards.tests.conftest import bind, borrower  # noqa: F401

@@ -6,14 +6,14 @@ Idempotent: a second run creates nothing new and gives each demo staff member fr
 codes (the old ones may have been used). Refused unless DEBUG is on.
 """
 
-import re
 from decimal import Decimal
 
+import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import PhoneChange, SmsMessage, User
+from accounts.models import PhoneChange, User
 from accounts.policies import current_policy
 from accounts.services import (
     borrower_create,
@@ -76,10 +76,16 @@ class Command(BaseCommand):
 
     @staticmethod
     def _bind_demo_card(borrower) -> None:
-        """Bind the demo card the real way, reading the bank's code as a newcomer would at /dev/sms/."""
+        """Bind the demo card the real way, reading the bank's code from the sandbox bank's texts
+        (its /sms/ page, as JSON)."""
         request = card_bind_start(actor=borrower, card_number=DEMO_CARD, reserved_phone=str(borrower.phone))
-        text = SmsMessage.objects.filter(template="bank_code").latest("id").body
-        code = re.search(r"\b(\d{6})\b", text).group(1)
+        texts = httpx.get(
+            f"{settings.BANK_HTTP_URL}/sandbox/sms",
+            params={"sign_id": request.gateway_reference},
+            timeout=10,
+            trust_env=False,
+        ).json()["messages"]
+        code = texts[0]["code"]
         card_bind_confirm(
             actor=borrower, request=request, code=code, agreement=current_policy("debit_authorisation")
         )
@@ -113,7 +119,8 @@ class Command(BaseCommand):
             [
                 "Borrower portal: http://127.0.0.1:8000/accounts/login/",
                 f"  mobile 138 0013 8000  password {demo['password']}",
-                "  SMS codes appear at http://127.0.0.1:8000/dev/sms/",
+                "  SMS codes appear at http://127.0.0.1:8000/dev/sms/ (the bank's at "
+                f"{settings.BANK_HTTP_URL}/sms/)",
                 "  Sandbox card **** 1234 (ICBC debit) repays a car loan; more test cards in the README.",
                 f"  Collect its first installment: python manage.py run_autodebit --date {first_due}",
                 "A lost-phone request (137 0013 7000 -> 136 0013 6000) waits in the review queue.",
