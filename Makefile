@@ -1,4 +1,5 @@
-# make run   - set up everything and serve the portal on http://127.0.0.1:8000 (SQLite, no servers needed)
+# make run   - set up everything and serve the portal on http://127.0.0.1:8000 and the sandbox bank
+#              on http://127.0.0.1:8100 (SQLite, no other servers needed)
 # make test  - set up everything and run the whole suite on PostgreSQL and Redis
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -20,9 +21,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v 0
 
 run: messages
-	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	bin/dev-run
 
 services:
 	bin/ensure-services

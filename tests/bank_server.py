@@ -53,6 +53,14 @@ class BankServer:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def environment(self) -> dict[str, str]:
+        """The variables that point a platform process of its own (manage.py, a worker) here."""
+        return {
+            "BANK_HTTP_URL": self.url,
+            "BANK_PLATFORM_PRIVATE_KEY": str(self.platform_private_key),
+            "BANK_PUBLIC_KEY": str(self.bank_public_key),
+        }
+
     def reset(self) -> None:
         self.admin("POST", "/sandbox/reset")
 

@@ -59,7 +59,9 @@ def _refusal_code(exc: GatewayError) -> str:
     """What the borrower is told: the bank's refusal as it is, any other failure as one of two."""
     if isinstance(exc, BindRefused):
         return exc.code
-    return "unavailable" if exc.code in ("unavailable", "timeout", "unreachable", "bad_answer") else "bank_error"
+    return (
+        "unavailable" if exc.code in ("unavailable", "timeout", "unreachable", "bad_answer") else "bank_error"
+    )
 
 
 class BindLimitReached(CardRefused):

@@ -3,7 +3,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from cards.sandbox_bank.models import BankDebit
 from cards.tests import sandbox_cards
 from lending.models import DebitAttempt
 from lending.tests.conftest import FIRST_DUE
@@ -17,13 +16,13 @@ def run(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def test_a_dry_run_shows_what_is_due_and_debits_nothing(bind, borrower, make_loan):
+def test_a_dry_run_shows_what_is_due_and_debits_nothing(bind, borrower, make_loan, bank):
     bind(borrower)
     loan = make_loan(borrower)
     out, _ = run("--date", FIRST_DUE.isoformat(), "--dry-run")
     amount = loan.installments.get(number=1).amount_due
     assert f"1 installments of 1 loans due, ¥{amount} in all" in out and "nothing was debited" in out
-    assert not DebitAttempt.objects.exists() and not BankDebit.objects.exists()
+    assert not DebitAttempt.objects.exists() and not bank.debits()
 
 
 def test_a_run_collects_with_a_progress_bar_and_a_summary(bind, borrower, make_loan):
@@ -67,9 +66,8 @@ def test_the_demo_loan_is_collected_by_the_command_it_names_and_the_portal_shows
 
 
 def test_a_follow_up_run_after_a_crash_counts_what_it_sent_again_and_the_loans_it_picked_up_late(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
-    import time_machine
 
     from lending.services import debit_attempts_open
     from lending.tests.test_collection import at, borrowers_with_loans
@@ -77,9 +75,9 @@ def test_a_follow_up_run_after_a_crash_counts_what_it_sent_again_and_the_loans_i
     crashed, missed = borrowers_with_loans(
         bind, make_loan, [sandbox_cards.GOOD_DEBIT, sandbox_cards.OTHER_GOOD_DEBIT]
     )
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):  # the worker died before calling the bank
+    with bank.travel(at(FIRST_DUE, 8)):  # the worker died before calling the bank
         debit_attempts_open(installment_ids=[crashed.installments.get(number=1).pk], day=FIRST_DUE)
-    with time_machine.travel(at(FIRST_DUE, 8, 20), tick=False):
+    with bank.travel(at(FIRST_DUE, 8, 20)):
         out, _ = run("--date", FIRST_DUE.isoformat(), "--follow-up")
 
     assert "Collected 2, failed 0, to retry 0, waiting for the bank 0." in out
@@ -87,4 +85,4 @@ def test_a_follow_up_run_after_a_crash_counts_what_it_sent_again_and_the_loans_i
     late = DebitAttempt.objects.get(installment__loan=missed)
     assert late.trigger == DebitAttempt.Trigger.FOLLOW_UP and late.resent_count == 0
     assert DebitAttempt.objects.get(installment__loan=crashed).resent_count == 1
-    assert BankDebit.objects.count() == 2
+    assert len(bank.debits()) == 2

@@ -4,15 +4,12 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from accounts.models import Notification, SmsMessage
 from accounts.services import password_change
 from audit.models import AuditEvent
-from cards.gateways.sandbox import faults
 from cards.models import Mandate
-from cards.sandbox_bank.models import BankAccount, BankDebit
 from cards.services import card_swap
 from cards.tests import sandbox_cards
 from lending.models import DebitAttempt, Installment, Loan
@@ -46,7 +43,7 @@ def test_a_new_schedule_is_collectable_from_each_due_date(bind, borrower, make_l
     assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
 
 
-def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrower, make_loan):
+def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrower, make_loan, bank):
     card = bind(borrower)
     loan = make_loan(borrower)
     installment = first(loan)
@@ -61,10 +58,10 @@ def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrowe
     assert attempt.amount == installment.amount_due and attempt.gateway_reference
     assert installment.status == Installment.Status.PAID and installment.paid_amount == attempt.amount
     assert installment.next_attempt_at is None
-    debit = BankDebit.objects.get()
-    assert debit.amount == attempt.amount and debit.idempotency_key == attempt.idempotency_key
-    account = BankAccount.objects.get()
-    assert account.balance == Decimal("1000000.00") - attempt.amount
+    [debit] = bank.debits()  # the bank's own ledger
+    assert (debit["amount_fen"], debit["order_no"]) == (int(attempt.amount * 100), attempt.idempotency_key)
+    balance = bank.agreement(card.active_mandate.token)["balance_fen"]
+    assert Decimal(balance) / 100 == Decimal("1000000.00") - attempt.amount
     event = AuditEvent.objects.get(action="debit.succeeded")
     assert event.data["card"] == "**** 1234" and event.actor_kind == AuditEvent.ActorKind.SYSTEM
     started = AuditEvent.objects.get(action="debit.started")  # written before the bank was asked
@@ -82,13 +79,13 @@ def test_collecting_on_the_due_date_debits_the_repayment_card_once(bind, borrowe
     assert loan.installments.get(number=2).status == Installment.Status.DUE
 
 
-def test_running_the_collection_again_collects_nothing_more(bind, borrower, make_loan):
+def test_running_the_collection_again_collects_nothing_more(bind, borrower, make_loan, bank):
     bind(borrower)
     loan = make_loan(borrower)
     loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
     assert installments_collect(installment_ids=[first(loan).pk], day=FIRST_DUE) == []
-    assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
+    assert DebitAttempt.objects.count() == len(bank.debits()) == 1
 
 
 def test_the_last_installment_pays_the_loan_off(bind, borrower, make_loan):
@@ -102,7 +99,7 @@ def test_the_last_installment_pays_the_loan_off(bind, borrower, make_loan):
 
 
 def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
-    bind, borrower, make_loan, sms_outbox, settings
+    bind, borrower, make_loan, sms_outbox, settings, bank
 ):
     settings.AUTODEBIT_RETRY_DAYS = (1, 2, 3)
     bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
@@ -126,17 +123,19 @@ def test_insufficient_funds_retries_three_times_on_the_schedule_then_stops(
     assert loan.status == Loan.Status.OVERDUE
     assert list(loans_to_collect(day + timedelta(days=10))) == []
     keys = set(DebitAttempt.objects.values_list("idempotency_key", flat=True))
-    assert len(keys) == 4 and BankDebit.objects.filter(succeeded=True).count() == 0
+    assert len(keys) == 4 and len(bank.debits(status="succeeded")) == 0
     kinds = list(Notification.objects.filter(user=borrower).values_list("kind", flat=True).order_by("pk"))
     assert kinds[-4:] == ["debit_failed_retry"] * 3 + ["debit_failed_stopped"]
     texts = [m.template for m in SmsMessage.objects.order_by("pk")]
     assert texts[-4:] == ["debit_failed_retry"] * 3 + ["debit_failed_stopped"]
 
 
-def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card(bind, borrower, make_loan):
+def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card(
+    bind, borrower, make_loan, bank
+):
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    with bank.travel(at(FIRST_DUE, 8)):
         [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     installment = first(loan)
     assert (attempt.status, attempt.failure_code) == ("failed", "mandate_revoked")
@@ -150,34 +149,36 @@ def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card
     assert AuditEvent.objects.get(action="debit.failed").data["failure_code"] == "mandate_revoked"
 
 
-def test_a_card_closed_at_the_bank_is_a_hard_failure(bind, borrower, make_loan):
-    bind(borrower)
+def test_a_card_closed_at_the_bank_is_a_hard_failure(bind, borrower, make_loan, bank):
+    card = bind(borrower)
     loan = make_loan(borrower)
-    BankAccount.objects.update(status=BankAccount.Status.CLOSED)
+    bank.admin("POST", f"/sandbox/agreements/{card.active_mandate.token}/close-card")  # its notice waits
     [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.failure_code == "card_closed"
     assert first(loan).next_attempt_at is None
 
 
-def test_without_a_usable_mandate_nothing_is_sent_to_the_bank(bind, borrower, make_loan):
+def test_without_a_usable_mandate_nothing_is_sent_to_the_bank(bind, borrower, make_loan, bank):
     bind(borrower)
     loan = make_loan(borrower)
     Mandate.objects.update(status=Mandate.Status.REVOKED)
     [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (attempt.status, attempt.failure_code, attempt.card) == ("failed", "no_repayment_card", None)
-    assert BankDebit.objects.count() == 0
+    assert len(bank.debits()) == 0
     assert first(loan).next_attempt_at is None
 
 
-def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrower, make_loan, action_code):
+def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(
+    bind, borrower, make_loan, action_code, bank
+):
     from cards.services import card_repayment_set
 
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):  # stopped on its due day: still due
+    with bank.travel(at(FIRST_DUE, 8)):  # stopped on its due day: still due
         loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (first(loan).status, first(loan).next_attempt_at) == (Installment.Status.DUE, None)
-    with time_machine.travel(at(FIRST_DUE, 12), tick=False):
+    with bank.travel(at(FIRST_DUE, 12)):
         good = bind(borrower, sandbox_cards.GOOD_DEBIT)
         card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
         assert first(loan).next_attempt_at == at(FIRST_DUE, 12)
@@ -191,18 +192,18 @@ def test_choosing_a_new_repayment_card_resumes_a_stopped_collection(bind, borrow
 
 
 def test_a_new_repayment_card_resumes_an_installment_stopped_then_marked_overdue(
-    bind, borrower, make_loan, action_code
+    bind, borrower, make_loan, action_code, bank
 ):
     from cards.services import card_repayment_set
 
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    with bank.travel(at(FIRST_DUE, 8)):
         loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
-    with time_machine.travel(at(FIRST_DUE, 18), tick=False):
+    with bank.travel(at(FIRST_DUE, 18)):
         assert installments_overdue_mark(day=FIRST_DUE) == 1
     next_day = FIRST_DUE + timedelta(days=1)
-    with time_machine.travel(at(next_day, 9), tick=False):
+    with bank.travel(at(next_day, 9)):
         good = bind(borrower, sandbox_cards.GOOD_DEBIT)
         card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
         [attempt] = loans_collect(loan_ids=[loan.pk], day=next_day)
@@ -223,18 +224,20 @@ def failure_told(borrower) -> bool:
 
 
 def test_a_debit_lost_before_the_bank_got_it_is_sent_again_under_the_same_key_in_the_same_run(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
-    faults.timeout("debit")  # the request never reached the bank; the query says "unknown key"
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    bank.arm(
+        "timeout", operation="debit_batch"
+    )  # the request never reached the bank; the query says "unknown key"
+    with bank.travel(at(FIRST_DUE, 8)):
         [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
     assert (attempt.status, attempt.number, attempt.resent_count) == ("succeeded", 1, 1)
     assert attempt.idempotency_key == f"installment-{first(loan).pk}-attempt-1"
     assert attempt.resent_at == at(FIRST_DUE, 8)
-    assert BankDebit.objects.get().idempotency_key == attempt.idempotency_key
+    assert [debit["order_no"] for debit in bank.debits()] == [attempt.idempotency_key]
     assert first(loan).status == Installment.Status.PAID
     events = AuditEvent.objects.filter(action__startswith="debit.").order_by("pk")
     actions = list(events.values_list("action", flat=True))
@@ -253,19 +256,19 @@ def test_a_debit_lost_before_the_bank_got_it_is_sent_again_under_the_same_key_in
 
 
 def test_attempts_a_dead_worker_opened_but_never_sent_are_sent_by_the_next_run_the_same_morning(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower, term_months=2)
     second = loan.installments.get(number=2)
-    with time_machine.travel(at(second.due_date, 8), tick=False):  # a late run: both installments are due
+    with bank.travel(at(second.due_date, 8)):  # a late run: both installments are due
         [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=second.due_date)
     # the worker died before asking the bank: the attempt stays pending, nobody is told
-    with time_machine.travel(at(second.due_date, 8, 10), tick=False):
+    with bank.travel(at(second.due_date, 8, 10)):
         assert loans_collect(loan_ids=[loan.pk], day=second.due_date) == []  # still in flight
     assert first(loan).status == Installment.Status.DUE
 
-    with time_machine.travel(at(second.due_date, 8, 20), tick=False):
+    with bank.travel(at(second.due_date, 8, 20)):
         attempts = loans_collect(loan_ids=[loan.pk], day=second.due_date)
 
     assert [(a.installment.number, a.number, a.status) for a in attempts] == [
@@ -274,9 +277,7 @@ def test_attempts_a_dead_worker_opened_but_never_sent_are_sent_by_the_next_run_t
     ]
     assert attempts[0].idempotency_key == opened.key and attempts[0].resent_count == 1
     assert attempts[1].resent_count == 0
-    assert sorted(BankDebit.objects.values_list("idempotency_key", flat=True)) == sorted(
-        a.idempotency_key for a in attempts
-    )
+    assert sorted(debit["order_no"] for debit in bank.debits()) == sorted(a.idempotency_key for a in attempts)
     loan.refresh_from_db()
     assert loan.status == Loan.Status.PAID_OFF
     assert AuditEvent.objects.filter(action="debit.resent").count() == 1
@@ -285,36 +286,36 @@ def test_attempts_a_dead_worker_opened_but_never_sent_are_sent_by_the_next_run_t
 
 
 def test_a_resend_the_bank_does_not_answer_waits_and_is_sent_again_once_it_is_stale(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    with bank.travel(at(FIRST_DUE, 8)):
         [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
-    faults.timeout("debit")  # the resend is lost too
-    with time_machine.travel(at(FIRST_DUE, 8, 20), tick=False):
+    bank.arm("timeout", operation="debit_batch")  # the resend is lost too
+    with bank.travel(at(FIRST_DUE, 8, 20)):
         [waiting] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (waiting.status, waiting.resent_count, waiting.resent_at) == ("pending", 1, at(FIRST_DUE, 8, 20))
     assert first(loan).status == Installment.Status.DUE
 
-    with time_machine.travel(at(FIRST_DUE, 8, 30), tick=False):  # in flight again since the resend
+    with bank.travel(at(FIRST_DUE, 8, 30)):  # in flight again since the resend
         assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
-    with time_machine.travel(at(FIRST_DUE, 8, 36), tick=False):
+    with bank.travel(at(FIRST_DUE, 8, 36)):
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert (settled.idempotency_key, settled.status, settled.resent_count) == (opened.key, "succeeded", 2)
-    assert BankDebit.objects.count() == 1
+    assert len(bank.debits()) == 1
     assert AuditEvent.objects.filter(action="debit.resent").count() == 2
 
 
 def test_after_the_window_closes_a_debit_the_bank_never_received_fails_as_no_answer(
-    bind, borrower, make_loan, settings
+    bind, borrower, make_loan, settings, bank
 ):
     settings.AUTODEBIT_WINDOW_CLOSES_AT = (18, 0)
     bind(borrower)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 17, 50), tick=False):
+    with bank.travel(at(FIRST_DUE, 17, 50)):
         [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
-    with time_machine.travel(at(FIRST_DUE, 18, 10), tick=False):  # stale, but the window has closed
+    with bank.travel(at(FIRST_DUE, 18, 10)):  # stale, but the window has closed
         [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
     assert (attempt.idempotency_key, attempt.status, attempt.failure_code) == (
@@ -322,7 +323,7 @@ def test_after_the_window_closes_a_debit_the_bank_never_received_fails_as_no_ans
         "failed",
         "no_answer",
     )
-    assert attempt.resent_count == 0 and BankDebit.objects.count() == 0
+    assert attempt.resent_count == 0 and len(bank.debits()) == 0
     installment = first(loan)
     assert installment.status == Installment.Status.OVERDUE
     assert installment.next_attempt_at == collection_start(FIRST_DUE + timedelta(days=1))
@@ -333,14 +334,14 @@ def test_after_the_window_closes_a_debit_the_bank_never_received_fails_as_no_ans
     )
     assert not AuditEvent.objects.filter(action="debit.resent").exists()
 
-    with time_machine.travel(at(FIRST_DUE + timedelta(days=1), 8), tick=False):
+    with bank.travel(at(FIRST_DUE + timedelta(days=1), 8)):
         [retry] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
     assert retry.status == "succeeded" and retry.idempotency_key != attempt.idempotency_key
-    assert BankDebit.objects.filter(succeeded=True).count() == 1
+    assert len(bank.debits(status="succeeded")) == 1
 
 
 def test_the_follow_up_run_collects_what_the_morning_run_missed_in_its_hours_only(
-    bind, borrower, make_loan, settings
+    bind, borrower, make_loan, settings, bank
 ):
     from lending.tasks import collect_stragglers
 
@@ -348,11 +349,11 @@ def test_the_follow_up_run_collects_what_the_morning_run_missed_in_its_hours_onl
     bind(borrower)
     loan = make_loan(borrower)
     for hour, minute in [(8, 0), (8, 9), (18, 0), (23, 0)]:
-        with time_machine.travel(at(FIRST_DUE, hour, minute), tick=False):
+        with bank.travel(at(FIRST_DUE, hour, minute)):
             assert collect_stragglers() == 0
     assert not DebitAttempt.objects.exists()
 
-    with time_machine.travel(at(FIRST_DUE, 8, 10), tick=False):
+    with bank.travel(at(FIRST_DUE, 8, 10)):
         assert collect_stragglers() == 1  # one collect_loans task, run eagerly here
     attempt = DebitAttempt.objects.get()
     assert (attempt.status, attempt.trigger) == ("succeeded", DebitAttempt.Trigger.FOLLOW_UP)
@@ -360,50 +361,50 @@ def test_the_follow_up_run_collects_what_the_morning_run_missed_in_its_hours_onl
 
 
 def test_the_follow_up_run_leaves_a_collection_resumed_during_the_day_to_the_next_run(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
     Installment.objects.filter(pk=first(loan).pk).update(next_attempt_at=at(FIRST_DUE, 11))
-    with time_machine.travel(at(FIRST_DUE, 11, 10), tick=False):
+    with bank.travel(at(FIRST_DUE, 11, 10)):
         assert list(loans_to_collect(FIRST_DUE, DebitAttempt.Trigger.FOLLOW_UP)) == []
         assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE, trigger=DebitAttempt.Trigger.FOLLOW_UP) == []
         assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
 
 
 def test_a_timeout_after_the_bank_debited_is_settled_by_querying_not_by_debiting_again(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
-    faults.timeout("debit", after_processing=True)
+    bank.arm("timeout", operation="debit_batch", when="after")
     [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.status == "succeeded" and attempt.number == 1
-    assert BankDebit.objects.count() == 1
+    assert len(bank.debits()) == 1
     assert first(loan).status == Installment.Status.PAID
 
 
 def test_when_the_bank_does_not_answer_at_all_the_attempt_waits_and_is_settled_later(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
-    faults.timeout("debit", after_processing=True)
-    faults.timeout("query_debit")
+    bank.arm("timeout", operation="debit_batch", when="after")
+    bank.arm("timeout", operation="query", times=3)  # the adapter tries a query three times
     [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert attempt.status == DebitAttempt.Status.PENDING
     assert first(loan).status == Installment.Status.DUE
 
     # Another run while it is in flight: no second attempt, no second debit.
     assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
-    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+    with bank.travel(timezone.now() + timedelta(minutes=16), tick=True):
         assert list(loans_to_collect(FIRST_DUE)) == [loan.pk]
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert settled.pk == attempt.pk and settled.status == "succeeded"
-    assert DebitAttempt.objects.count() == BankDebit.objects.count() == 1
+    assert DebitAttempt.objects.count() == len(bank.debits()) == 1
 
 
-def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borrower, make_loan):
+def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borrower, make_loan, bank):
     bind(borrower)
     loan = make_loan(borrower)
     [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
@@ -411,10 +412,10 @@ def test_a_worker_killed_between_debit_and_settle_never_debits_twice(bind, borro
     started = AuditEvent.objects.get(action="debit.started")  # the trail shows the debit in flight
     assert started.data["attempt"] == 1 and started.data["card"] == "**** 1234"
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+    with bank.travel(timezone.now() + timedelta(minutes=16), tick=True):
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert settled.idempotency_key == opened.key and settled.status == "succeeded"
-    assert BankDebit.objects.count() == 1 and first(loan).status == Installment.Status.PAID
+    assert len(bank.debits()) == 1 and first(loan).status == Installment.Status.PAID
 
 
 def test_settling_an_attempt_twice_changes_nothing_the_second_time(bind, borrower, make_loan):
@@ -429,7 +430,7 @@ def test_settling_an_attempt_twice_changes_nothing_the_second_time(bind, borrowe
 
 
 def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_debits(
-    bind, borrower, make_loan, action_code
+    bind, borrower, make_loan, action_code, bank
 ):
     old = bind(borrower)
     new = bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
@@ -444,14 +445,8 @@ def test_a_swap_during_collection_finishes_on_the_old_mandate_and_moves_later_de
     second_due = loan.installments.get(number=2).due_date
     [next_attempt] = loans_collect(loan_ids=[loan.pk], day=second_due)
     assert next_attempt.card == new and next_attempt.status == "succeeded"
-    debited = list(BankDebit.objects.order_by("pk").values_list("agreement_id", flat=True))
-    assert debited == [_agreement_of(old), _agreement_of(new)]
-
-
-def _agreement_of(card):
-    from cards.sandbox_bank.models import BankAgreement
-
-    return BankAgreement.objects.get(token=card.mandates.get().token).pk
+    debited = [debit["agreement_no"] for debit in bank.debits()]
+    assert debited == [old.mandates.get().token, new.mandates.get().token]
 
 
 def test_a_password_change_changes_nothing_for_debits(bind, borrower, make_loan):
@@ -524,7 +519,7 @@ def test_a_batch_runs_the_same_queries_for_one_loan_and_for_three(bind, make_loa
 
 
 def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the_window_closes(
-    bind, borrower, make_loan, settings, action_code
+    bind, borrower, make_loan, settings, action_code, bank
 ):
     from accounts.notifications import render
     from cards.services import card_repayment_set
@@ -533,7 +528,7 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
     settings.AUTODEBIT_WINDOW_CLOSES_AT, settings.AUTODEBIT_RETRY_DAYS = (18, 0), (1, 2, 3)
     bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    with bank.travel(at(FIRST_DUE, 8)):
         [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
 
     assert (attempt.status, attempt.failure_code) == ("failed", "insufficient_funds")
@@ -549,11 +544,11 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
     assert notice.kind == "debit_failed_retry" and str(FIRST_DUE + timedelta(days=1)) in texts
     assert "overdue" not in texts.lower() and "逾期" not in texts
 
-    with time_machine.travel(at(FIRST_DUE, 17, 59), tick=False):  # the window is still open
+    with bank.travel(at(FIRST_DUE, 17, 59)):  # the window is still open
         assert mark_overdue_installments() == 0
     assert first(loan).status == Installment.Status.DUE
 
-    with time_machine.travel(at(FIRST_DUE, 18), tick=False):  # beat, at the close
+    with bank.travel(at(FIRST_DUE, 18)):  # beat, at the close
         assert mark_overdue_installments() == 1
     installment = first(loan)
     assert installment.status == Installment.Status.OVERDUE
@@ -572,7 +567,7 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
     }
 
     histories = installment.history.count(), loan.history.count()
-    with time_machine.travel(at(FIRST_DUE, 18, 5), tick=False):  # marking again changes nothing
+    with bank.travel(at(FIRST_DUE, 18, 5)):  # marking again changes nothing
         assert installments_overdue_mark(day=FIRST_DUE) == 0
     assert (installment.history.count(), loan.history.count()) == histories
     assert AuditEvent.objects.filter(action="installment.overdue").count() == 1
@@ -580,7 +575,7 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
     next_day = FIRST_DUE + timedelta(days=1)  # the borrower chooses a card with money; the retry pays
     good = bind(borrower, sandbox_cards.GOOD_DEBIT)
     card_repayment_set(actor=borrower, card=good, code=action_code(borrower, "card_repayment", good.pk))
-    with time_machine.travel(at(next_day, 8), tick=False):
+    with bank.travel(at(next_day, 8)):
         [retry] = loans_collect(loan_ids=[loan.pk], day=next_day)
     assert (retry.status, retry.number, retry.card) == ("succeeded", 2, good)
     assert first(loan).status == Installment.Status.PAID
@@ -589,13 +584,13 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
 
 
 def test_a_failed_retry_after_the_due_date_makes_the_installment_overdue_at_once(
-    bind, borrower, make_loan, settings
+    bind, borrower, make_loan, settings, bank
 ):
     settings.AUTODEBIT_RETRY_DAYS = (1, 2, 3)
     bind(borrower, sandbox_cards.INSUFFICIENT_FUNDS)
     loan = make_loan(borrower)
     next_day = FIRST_DUE + timedelta(days=1)  # nothing marked it at the close (say beat was down)
-    with time_machine.travel(at(next_day, 8), tick=False):
+    with bank.travel(at(next_day, 8)):
         [attempt] = loans_collect(loan_ids=[loan.pk], day=next_day)
     assert attempt.status == "failed"
     assert first(loan).status == Installment.Status.OVERDUE
@@ -603,17 +598,17 @@ def test_a_failed_retry_after_the_due_date_makes_the_installment_overdue_at_once
     assert loan.status == Loan.Status.OVERDUE
 
 
-def test_the_next_morning_run_marks_what_the_close_left_due(bind, borrower, make_loan):
+def test_the_next_morning_run_marks_what_the_close_left_due(bind, borrower, make_loan, bank):
     from lending.tasks import collect_due_installments
 
     bind(borrower, sandbox_cards.HARD_FAIL)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 8), tick=False):
+    with bank.travel(at(FIRST_DUE, 8)):
         collect_due_installments(day=FIRST_DUE.isoformat())
     assert (first(loan).status, first(loan).next_attempt_at) == (Installment.Status.DUE, None)
 
     next_day = FIRST_DUE + timedelta(days=1)  # beat missed the close: the morning run marks it
-    with time_machine.travel(at(next_day, 8), tick=False):
+    with bank.travel(at(next_day, 8)):
         collect_due_installments(day=next_day.isoformat())
     assert first(loan).status == Installment.Status.OVERDUE
     loan.refresh_from_db()
@@ -622,18 +617,18 @@ def test_the_next_morning_run_marks_what_the_close_left_due(bind, borrower, make
 
 
 def test_an_installment_whose_debit_awaits_the_bank_at_the_close_is_left_to_its_answer(
-    bind, borrower, make_loan
+    bind, borrower, make_loan, bank
 ):
     bind(borrower)
     loan = make_loan(borrower)
-    with time_machine.travel(at(FIRST_DUE, 17, 55), tick=False):
+    with bank.travel(at(FIRST_DUE, 17, 55)):
         [opened] = debit_attempts_open(installment_ids=[first(loan).pk], day=FIRST_DUE)
         bank_outcomes([opened])  # the bank debits; the worker dies before settling
-    with time_machine.travel(at(FIRST_DUE, 18), tick=False):
+    with bank.travel(at(FIRST_DUE, 18)):
         assert installments_overdue_mark(day=FIRST_DUE) == 0
     assert first(loan).status == Installment.Status.DUE
 
-    with time_machine.travel(at(FIRST_DUE, 18, 15), tick=False):
+    with bank.travel(at(FIRST_DUE, 18, 15)):
         [settled] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
     assert settled.status == "succeeded" and first(loan).status == Installment.Status.PAID
     loan.refresh_from_db()

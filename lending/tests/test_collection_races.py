@@ -3,7 +3,6 @@
 import pytest
 
 from audit.tests.test_notifications_worker import drain
-from cards.sandbox_bank.models import BankDebit
 from conftest import wait_until
 from lending.models import DebitAttempt, Installment
 from lending.services import loans_collect
@@ -14,7 +13,7 @@ from lending.tests.threads import race
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_workers_collecting_the_same_loan_debit_once(bind, borrower, make_loan):
+def test_two_workers_collecting_the_same_loan_debit_once(bind, borrower, make_loan, bank):
     bind(borrower)
     loan = make_loan(borrower, term_months=2)
     last_due = loan.installments.get(number=2).due_date
@@ -23,14 +22,14 @@ def test_two_workers_collecting_the_same_loan_debit_once(bind, borrower, make_lo
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert DebitAttempt.objects.filter(status="succeeded").count() == 2
-    assert BankDebit.objects.filter(succeeded=True).count() == 2
+    assert len(bank.debits(status="succeeded")) == 2
     assert DebitAttempt.objects.exclude(status="succeeded").count() == 0
     assert set(Installment.objects.values_list("status", flat=True)) == {"paid"}
 
 
 @pytest.mark.redis
 def test_the_beat_run_fans_out_in_chunks_and_a_replay_collects_nothing_more(
-    request, bind, borrower, make_loan, settings
+    request, bind, borrower, make_loan, settings, bank
 ):
     from accounts.services import identity_verify
     from accounts.tests.factories import BorrowerFactory
@@ -53,7 +52,7 @@ def test_the_beat_run_fans_out_in_chunks_and_a_replay_collects_nothing_more(
     collect_loans.delay([second_loan.pk, first_loan.pk], FIRST_DUE.isoformat())
     drain("after-replay")
 
-    assert DebitAttempt.objects.count() == BankDebit.objects.count() == 2
+    assert DebitAttempt.objects.count() == len(bank.debits()) == 2
     assert set(DebitAttempt.objects.values_list("installment__loan", flat=True)) == {
         first_loan.pk,
         second_loan.pk,

@@ -24,7 +24,25 @@ def import_object(dotted: str):
 
 
 def test_the_stack_has_every_service():
-    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "beat", "bank-keys", "bank"}
+
+
+def test_the_sandbox_bank_runs_as_its_own_server_that_the_platform_reaches_over_http():
+    from django.urls import resolve
+
+    command = command_of("bank")
+    assert command.startswith("python -m sandboxes.bank ")
+    options = dict(re.findall(r"--([\w-]+) (\S+)", command))
+    notify = re.fullmatch(r"http://web:8000(/.*)", options["notify-url"]).group(1)
+    assert resolve(notify).url_name == "bank_notices"
+    keys_dir = command_of("bank-keys").split()[-1]
+    assert options["platform-public-key"] == f"{keys_dir}/platform_public.pem"
+    for service in ("web", "worker", "beat"):
+        environment = COMPOSE["services"][service]["environment"]
+        assert environment["BANK_HTTP_URL"] == f"http://bank:{options['port']}"
+        assert environment["BANK_PLATFORM_PRIVATE_KEY"] == f"{keys_dir}/platform_private.pem"
+        assert environment["BANK_PUBLIC_KEY"] == f"{options['data-dir']}/bank_public.pem"
+        assert COMPOSE["services"][service]["depends_on"]["bank"]["condition"] == "service_healthy"
 
 
 def test_web_migrates_then_serves_the_wsgi_application():

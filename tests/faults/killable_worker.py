@@ -4,9 +4,9 @@ kills with SIGKILL: ``celery -A tests.faults.killable_worker worker --pool=solo`
 It is the platform's worker (``lending.celery``); the test's environment says where it stops:
 
 TEST_WORKER_NOW      its clock starts at this ISO time and ticks on (time_machine)
-TEST_WORKER_STOP     ``bank``: when a collection asks the bank to debit (BANK_GATEWAY set to
-                     ``StoppingBank`` below: its attempts are open, the bank is never called);
-                     ``chunk``: when a ``collect_loans`` task starts (nothing opened yet)
+TEST_WORKER_STOP     ``chunk``: it stops when a ``collect_loans`` task starts (nothing opened
+                     yet). (To stop it at the bank, the test has the sandbox bank hold its
+                     debit request unanswered.)
 TEST_WORKER_STOPPED  a file it writes once it has stopped there, for the test to wait on
 """
 
@@ -18,10 +18,9 @@ from pathlib import Path
 import time_machine
 from celery.signals import task_prerun
 
-from cards.gateways.base import BankGateway
 from lending.celery import app
 
-__all__ = ["StoppingBank", "app"]
+__all__ = ["app"]
 
 if os.environ.get("TEST_WORKER_NOW"):
     time_machine.travel(datetime.fromisoformat(os.environ["TEST_WORKER_NOW"]), tick=True).start()
@@ -30,16 +29,6 @@ if os.environ.get("TEST_WORKER_NOW"):
 def _stop(point: str) -> None:
     Path(os.environ["TEST_WORKER_STOPPED"]).write_text(point)
     threading.Event().wait()  # until the test kills the process
-
-
-class StoppingBank(BankGateway):
-    """A bank the worker never reaches: it stops as it is about to send the debits."""
-
-    def debit_many(self, requests):
-        _stop("bank")
-
-    def debit(self, *, token, amount, idempotency_key):
-        _stop("bank")
 
 
 @task_prerun.connect

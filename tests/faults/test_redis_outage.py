@@ -69,7 +69,7 @@ def holding(session_key) -> Client:
 
 
 def test_pages_work_while_redis_is_down_and_a_session_ended_then_stays_ended(
-    bind, borrower, redis_port, tmp_path
+    bind, borrower, redis_port, tmp_path, bank
 ):
     repayment_card = bind(borrower, GOOD_DEBIT)
     url = f"redis://127.0.0.1:{redis_port}/0"
