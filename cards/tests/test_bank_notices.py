@@ -312,7 +312,7 @@ def test_a_result_before_its_attempt_waits_and_is_applied_once_the_attempt_exist
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sandbox_bank_ending_an_agreement_reaches_the_platform(
-    http_bank, live_server, settings, borrower, deliver
+    http_bank, live_server, settings, borrower, deliver, sign_in, make_loan
 ):
     """End to end: the sandbox bank server posts its signed notice to the running platform."""
     settings.BANK_GATEWAY = "cards.gateways.http.HttpBankGateway"
@@ -327,6 +327,7 @@ def test_the_sandbox_bank_ending_an_agreement_reaches_the_platform(
         agreement=current_policy("debit_authorisation"),
     )
     mandate = card.active_mandate
+    loan = make_loan(borrower)
     http_bank.notify(live_server.url + TARGET)
     http_bank.admin("POST", f"/sandbox/agreements/{mandate.token}/end")
 
@@ -334,3 +335,36 @@ def test_the_sandbox_bank_ending_an_agreement_reaches_the_platform(
     wait_until(lambda: {n["status"] for n in http_bank.notices()} == {"acknowledged"})
     assert BankNotice.objects.get().status == BankNotice.Status.APPLIED
     assert Notification.objects.filter(user=borrower, kind="mandate_ended_at_bank").exists()
+    page = sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Authorise debits again" in page  # the card page says what to do
+    # and the next collection tries no debit, so none fails
+    assert loans_collect(loan_ids=[loan.pk], day=FIRST_DUE) == []
+    assert not DebitAttempt.objects.exists() and http_bank.debits() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_notice_and_a_notice_before_the_answer_settle_a_debit_once(
+    bank, live_server, bind, borrower, make_loan
+):
+    """End to end: the bank delivers its result to the running platform before it answers the
+    batch, and delivers it twice; the installment is paid once."""
+    bind(borrower)
+    loan = make_loan(borrower)
+    bank.notify(live_server.url + TARGET)
+    bank.arm("duplicate_notice")
+    bank.arm("notice_first")
+
+    [attempt] = loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+
+    # one notice, delivered twice (its copies share its id), both acknowledged
+    wait_until(lambda: [n["status"] for n in bank.notices()] == ["acknowledged", "acknowledged"])
+    assert len({n["notice_id"] for n in bank.notices()}) == 1
+    wait_until(lambda: BankNotice.objects.filter(status=BankNotice.Status.APPLIED).exists())
+    attempt.refresh_from_db()
+    assert attempt.status == DebitAttempt.Status.SUCCEEDED
+    installment = attempt.installment
+    installment.refresh_from_db()
+    assert (installment.status, installment.paid_amount) == (Installment.Status.PAID, attempt.amount)
+    assert BankNotice.objects.count() == 1  # the second delivery was the same notice
+    assert AuditEvent.objects.filter(action=Action.DEBIT_SUCCEEDED).count() == 1
+    assert [debit["order_no"] for debit in bank.debits()] == [attempt.idempotency_key]
