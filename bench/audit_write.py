@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_people import (  # noqa: E402
+    bank_code,
     borrower,
     card_number,
     django_on,
@@ -51,7 +52,7 @@ def main() -> None:
     for n in range(args.unbinds):
         user = borrower(n)
         request = card_bind_start(actor=user, card_number=card_number(n), reserved_phone=str(user.phone))
-        code = sms_code(user.phone)
+        code = bank_code(request)
         agreement = current_policy("debit_authorisation")
         cards.append(card_bind_confirm(actor=user, request=request, code=code, agreement=agreement))
     print(f"built {len(cards)} borrowers with a bound card in {time.perf_counter() - started:.0f} s")

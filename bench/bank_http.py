@@ -13,7 +13,6 @@ of debits sent). Target: a small share of the 60 s a 100,000-installment collect
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.bank_server import key_pair  # noqa: E402
+from bench import sandbox_bank  # noqa: E402
 
 DATA = ROOT / "var" / "bench-bank"
 
@@ -36,27 +35,9 @@ def rss_mb(pid: int) -> float:
 
 
 def start_bank() -> tuple[subprocess.Popen, str]:
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
-    platform_private, platform_public = key_pair(DATA, "platform")
-    command = [sys.executable, "-m", "sandboxes.bank", "--port", "0", "--data-dir", str(DATA)]
-    command += ["--platform-public-key", str(platform_public), "--quiet"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not (DATA / "url").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the sandbox bank did not start")
-        time.sleep(0.05)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "lending.settings",
-            "LOG_LEVEL": "WARNING",
-            "BANK_HTTP_URL": (DATA / "url").read_text(),
-            "BANK_PLATFORM_PRIVATE_KEY": str(platform_private),
-            "BANK_PUBLIC_KEY": str(DATA / "bank_public.pem"),
-        }
-    )
-    return process, (DATA / "url").read_text()
+    process, env = sandbox_bank.start(DATA)
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "lending.settings", "LOG_LEVEL": "WARNING", **env})
+    return process, env["BANK_HTTP_URL"]
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_people import (  # noqa: E402
     allow_next_code,
+    bank_code,
     borrower,
     card_number,
     django_on,
@@ -80,7 +81,7 @@ def main() -> None:
             request = card_bind_start(
                 actor=user, card_number=card_number(n, prefix), reserved_phone=str(user.phone)
             )
-        code = sms_code(user.phone)
+        code = bank_code(request)
         with timed("bind"):
             card = card_bind_confirm(
                 actor=user, request=request, code=code, agreement=current_policy("debit_authorisation")

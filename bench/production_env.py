@@ -32,8 +32,12 @@ def _keys() -> dict:
 
 
 def environment(database: str, settings: str = "lending.settings") -> dict:
-    """This process's environment with production settings on ``database``, also set here so
-    ``django.setup()`` in this process uses them."""
+    """This process's environment with production settings on ``database`` and the sandbox bank
+    started for this process (bench/sandbox_bank.py), also set here so ``django.setup()`` in
+    this process uses them."""
+    from bench import sandbox_bank
+
+    _bank, bank_env = sandbox_bank.start()
     env = {
         **os.environ,
         **_keys(),
@@ -44,6 +48,7 @@ def environment(database: str, settings: str = "lending.settings") -> dict:
         "DJANGO_SECURE_PROXY_SSL": "true",  # wrk speaks http; it says the proxy in front had https
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": settings,
+        **bank_env,
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

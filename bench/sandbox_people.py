@@ -112,5 +112,16 @@ def sms_code(phone) -> str:
     raise SystemExit(f"no code was sent to {phone}")
 
 
+def bank_code(request) -> str:
+    """The code the sandbox bank texted for a binding, read from its own texts."""
+    import httpx
+    from django.conf import settings
+
+    answer = httpx.get(
+        f"{settings.BANK_HTTP_URL}/sandbox/sms", params={"sign_id": request.gateway_reference}, timeout=10
+    )
+    return answer.json()["messages"][0]["code"]
+
+
 def p95(values) -> float:
     return statistics.quantiles(values, n=20)[-1]
