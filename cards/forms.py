@@ -38,13 +38,20 @@ class BindConfirmForm(forms.Form):
     )
 
     def __init__(self, *args, policy, **kwargs):
+        """``policy`` None: a credit card, which signs no debit authorisation (only the code)."""
         super().__init__(*args, **kwargs)
         self.policy = policy
+        if policy is None:
+            for name in ("agreement_version", "agreement_sha256", "accept_agreement"):
+                del self.fields[name]
+            return
         self.fields["agreement_version"].initial = policy.version
         self.fields["agreement_sha256"].initial = policy.sha256
 
     def clean(self):
         cleaned = super().clean()
+        if self.policy is None:
+            return cleaned
         if (cleaned.get("agreement_version"), cleaned.get("agreement_sha256")) != (
             self.policy.version,
             self.policy.sha256,

@@ -101,8 +101,9 @@ class Card(models.Model):
 
     @property
     def needs_new_mandate(self) -> bool:
-        """Bound, but the bank ended its debit authorisation: binding the card again renews it."""
-        return self.status == self.Status.ACTIVE and self.active_mandate is None
+        """A debit card bound, but the bank ended its debit authorisation: binding it again renews
+        it. (A credit card never holds one: loans are not repaid from credit cards.)"""
+        return self.is_debit and self.status == self.Status.ACTIVE and self.active_mandate is None
 
 
 class MandateQuerySet(models.QuerySet):

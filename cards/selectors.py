@@ -32,3 +32,24 @@ def repayment_card(user) -> Card | None:
 def swap_candidates(user, card: Card):
     """Other active debit cards that could take over as the repayment card."""
     return Card.objects.filter(user=user, status=Card.Status.ACTIVE, card_type="debit").exclude(pk=card.pk)
+
+
+def review_why(card: Card) -> str:
+    """Why the card's open review case holds it, in words for the borrower: the reasons a
+    borrower can act on, others as one general reason (the rules themselves stay private)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from audit.models import ReviewCase
+    from cards.services.unbinding import borrower_reason
+
+    case = (
+        ReviewCase.objects.filter(
+            subject_type=ContentType.objects.get_for_model(Card),
+            subject_id=str(card.pk),
+            status=ReviewCase.Status.OPEN,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    codes = [reason["code"] for reason in case.reasons] if case else []
+    return borrower_reason(codes)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -38,7 +39,11 @@ def _own_card(request, card_id: int) -> Card:
 
 @borrower_required
 def card_list(request):
-    context = {"cards": selectors.cards_of(request.user), "has_loan": has_loan_being_repaid(request.user)}
+    cards = selectors.cards_of(request.user)
+    has_loan = has_loan_being_repaid(request.user)
+    # "Unbind all" only where it can work: no loan to repay and at least one card to unbind.
+    can_unbind_all = not has_loan and any(card.status == Card.Status.ACTIVE for card in cards)
+    context = {"cards": cards, "has_loan": has_loan, "can_unbind_all": can_unbind_all}
     return render(request, "cards/list.html", context)
 
 
@@ -69,7 +74,7 @@ def bind_confirm(request, request_id):
     if not bind_request.is_open:
         messages.error(request, _("This binding has expired or failed. Start again."))
         return redirect("cards:bind")
-    policy = current_policy("debit_authorisation")
+    policy = current_policy("debit_authorisation") if bind_request.card_type == "debit" else None
     form = BindConfirmForm(request.POST or None, policy=policy)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,6 +112,8 @@ def code(request, card_id):
         raise Http404
     if purpose == Purpose.CARD_REPAYMENT and card.is_repayment:
         return _already_repayment(request, card)
+    if purpose == Purpose.CARD_REPAYMENT and not card.is_debit:
+        return _credit_cannot_repay(request, card)
     sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
     send_code(
         request,
@@ -122,11 +129,20 @@ def _already_repayment(request, card: Card):
     return redirect("cards:list")
 
 
+def _credit_cannot_repay(request, card: Card):
+    messages.info(
+        request, _("%(card)s is a credit card: loans are repaid from debit cards only.") % {"card": card}
+    )
+    return redirect("cards:list")
+
+
 @recent_password_required
 def repayment(request, card_id):
     card = _own_card(request, card_id)
     if card.is_repayment:
         return _already_repayment(request, card)
+    if not card.is_debit:
+        return _credit_cannot_repay(request, card)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -167,8 +183,11 @@ def _after_unbind(request, card: Card):
     if card.status == Card.Status.PENDING_REVIEW:
         messages.info(
             request,
-            _("Unbinding %(card)s needs a check by our compliance team. It stays bound meanwhile.")
-            % {"card": card},
+            _(
+                "Unbinding %(card)s needs a check by our compliance team because %(why)s. It stays "
+                "bound meanwhile; you will hear from us within %(hours)s working hours."
+            )
+            % {"card": card, "why": selectors.review_why(card), "hours": settings.REVIEW_SLA_WORKING_HOURS},
         )
     else:
         messages.success(request, _("%(card)s is unbound.") % {"card": card})
@@ -221,10 +240,30 @@ def unbind_all(request):
         except DomainError as exc:
             form.add_error("code", exc.message)
         else:
-            held = [card for card in cards if card.status == Card.Status.PENDING_REVIEW]
-            messages.success(request, _("Your cards are unbound."))
-            if held:
-                messages.info(request, _("Some unbinds need a check by our compliance team first."))
+            _tell_unbind_all_outcome(request, cards)
             return redirect("cards:list")
-    context = {"form": form, "has_loan": has_loan, "cards": selectors.cards_of(request.user)}
+    cards = [card for card in selectors.cards_of(request.user) if card.status == Card.Status.ACTIVE]
+    context = {"form": form, "has_loan": has_loan, "cards": cards}
     return render(request, "cards/unbind_all.html", context)
+
+
+def _tell_unbind_all_outcome(request, cards: list[Card]) -> None:
+    """Say what happened to each card: unbound now, or held for a check (never "all unbound"
+    when some or all were held)."""
+    unbound = [card for card in cards if card.status == Card.Status.UNBOUND]
+    held = [card for card in cards if card.status == Card.Status.PENDING_REVIEW]
+    if unbound and not held:
+        messages.success(request, _("Your cards are unbound."))
+    elif unbound:
+        names = ", ".join(str(card) for card in unbound)
+        messages.success(request, _("Unbound: %(cards)s.") % {"cards": names})
+    if held:
+        names = ", ".join(str(card) for card in held)
+        messages.info(
+            request,
+            _(
+                "Unbinding %(cards)s needs a check by our compliance team first; they stay bound meanwhile. "
+                "You will hear from us within %(hours)s working hours."
+            )
+            % {"cards": names, "hours": settings.REVIEW_SLA_WORKING_HOURS},
+        )

@@ -252,8 +252,11 @@ def _confirm_refused(actor: User, request: CardBindRequest, exc: BindRefused) ->
     return _bank_refusal(exc.code)
 
 
-def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agreement: Policy) -> Card:
+def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agreement: Policy | None) -> Card:
     """The bank's code and the accepted debit authorisation turn the request into a card with a mandate.
+
+    A credit card needs only the code (``agreement`` is ignored): it is bound without a mandate,
+    as it never repays loans.
 
     The first active debit card becomes the repayment card. Within a day of a phone change
     the card waits for review before it can be used. A card already bound whose mandate the
@@ -262,6 +265,8 @@ def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agree
     request = CardBindRequest.objects.get(pk=request.pk, user=actor)
     if not request.is_open:
         raise CardRefused(_("This binding has expired. Start again."), code="expired")
+    if agreement is None and request.card_type == "debit":
+        raise CardRefused(_("Accept the debit authorisation to bind the card."), code="no_agreement")
     gateway = get_gateway()
     try:
         token = gateway.bind_confirm(reference=request.gateway_reference, code=code)
@@ -314,7 +319,10 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
     )
     card._change_reason = "bound"
     card.save()
-    _mandate_attach(user, request, card, token, agreement, reason="authorised by the borrower")
+    if card.is_debit:
+        _mandate_attach(user, request, card, token, agreement, reason="authorised by the borrower")
+    else:
+        _credit_card_attach(request, card, token)
     record(
         action=Action.CARD_BOUND,
         actor=actor,
@@ -326,7 +334,8 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
             "review": needs_review,
         },
     )
-    consent_record(actor=user, policy=agreement)
+    if card.is_debit:
+        consent_record(actor=user, policy=agreement)
     if needs_review:
         reason = risk.Reason("recent_phone_change", str(card_risk.RECENT_PHONE_CHANGE), 30)
         review_case_open(
@@ -348,6 +357,15 @@ def _mandate_renew(
     consent_record(actor=user, policy=agreement)
     notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
     return card
+
+
+def _credit_card_attach(request, card: Card, token: str) -> None:
+    """A credit card signs no debit authorisation: the bank's agreement from the sign-up (which
+    proved the card is the borrower's) is ended at the bank right after commit."""
+    outbox_revoke_token_later(token)
+    request.status = CardBindRequest.Status.COMPLETED
+    request.card = card
+    request.save()
 
 
 def _mandate_attach(user: User, request, card: Card, token: str, agreement: Policy, *, reason: str) -> None:

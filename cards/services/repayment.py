@@ -25,13 +25,13 @@ def _make_repayment(*, actor: User, card_id: int) -> Card:
     card = cards.get(card_id)
     if card is None:
         raise Card.DoesNotExist
-    if card.debit_mandate is None:
-        raise RepaymentRefused(
-            _("Only an active card with a debit mandate can repay loans."), code="not_active"
-        )
     if not card.is_debit:
         raise RepaymentRefused(
             _("Only a debit card can be the repayment card, not a credit card."), code="credit_card"
+        )
+    if card.debit_mandate is None:
+        raise RepaymentRefused(
+            _("Only an active card with a debit mandate can repay loans."), code="not_active"
         )
     previous = next((c for c in cards.values() if c.is_repayment and c.pk != card.pk), None)
     if previous is not None:

@@ -29,6 +29,19 @@ LOAN_OUTSTANDING = gettext_lazy("You have a loan being repaid: its repayment car
 NOT_ACTIVE = gettext_lazy("This card is not bound any more, or its unbinding is being reviewed.")
 
 
+# Why a change waits for a check, in words for the borrower; the other rules are kept private.
+BORROWER_REASONS = {
+    "recent_phone_change": gettext_lazy("your phone number changed in the last 24 hours"),
+    "unbind_velocity_user": gettext_lazy("several cards were unbound from your account today"),
+}
+GENERAL_REASON = gettext_lazy("we check some changes by hand to keep your account safe")
+
+
+def borrower_reason(codes: list[str]) -> str:
+    """The first reason among ``codes`` a borrower may be told, else the general one."""
+    return str(next((BORROWER_REASONS[code] for code in codes if code in BORROWER_REASONS), GENERAL_REASON))
+
+
 class UnbindRefused(DomainError):
     code = "unbind_refused"
 
