@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import borrower_required, recent_password_required
+from accounts.decorators import borrower_required, frozen_refused, recent_password_required
 from accounts.forms import CodeForm
 from accounts.models import SmsCode
 from accounts.policies import current_policy
@@ -47,6 +47,7 @@ def card_list(request):
     return render(request, "cards/list.html", context)
 
 
+@frozen_refused
 @recent_password_required
 def bind(request):
     identity = identity_of(request.user)
@@ -65,6 +66,7 @@ def bind(request):
     return render(request, "cards/bind.html", {"form": form, "identity": identity})
 
 
+@frozen_refused
 @recent_password_required
 def bind_confirm(request, request_id):
     try:
@@ -97,6 +99,7 @@ def bind_confirm(request, request_id):
     return render(request, "cards/bind_confirm.html", context)
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def code(request, card_id):
@@ -136,6 +139,7 @@ def _credit_cannot_repay(request, card: Card):
     return redirect("cards:list")
 
 
+@frozen_refused
 @recent_password_required
 def repayment(request, card_id):
     card = _own_card(request, card_id)
@@ -155,6 +159,7 @@ def repayment(request, card_id):
     return render(request, "cards/repayment.html", {"card": card, "form": form})
 
 
+@frozen_refused
 @recent_password_required
 def unbind(request, card_id):
     card = _own_card(request, card_id)
@@ -194,6 +199,7 @@ def _after_unbind(request, card: Card):
     return redirect("cards:list")
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def swap(request, card_id):
@@ -220,6 +226,7 @@ def swap(request, card_id):
     return render(request, "cards/unbind.html", context, status=400)
 
 
+@frozen_refused
 @recent_password_required
 def unbind_all(request):
     has_loan = has_loan_being_repaid(request.user)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, session
-from accounts.decorators import borrower_required, recent_password_required
+from accounts.decorators import borrower_required, frozen_refused, recent_password_required
 from accounts.forms import IdentityForm, PasswordChangeForm, PasswordForm
 from accounts.services import (
     DomainError,
@@ -90,6 +90,7 @@ def password_change_view(request):
     return render(request, "accounts/password_change.html", {"form": form})
 
 
+@frozen_refused
 @recent_password_required
 def identity(request):
     current = selectors.identity_of(request.user)

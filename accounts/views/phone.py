@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
-from accounts.decorators import recent_password_required
+from accounts.decorators import frozen_refused, recent_password_required
 from accounts.forms import CodeForm, NewPhoneForm
 from accounts.models import PhoneChange
 from accounts.services import (
@@ -42,6 +42,7 @@ def _page(request, change: PhoneChange | None, *, code_form=None, phone_form=Non
     return render(request, "accounts/phone_change.html", context, status=status)
 
 
+@frozen_refused
 @recent_password_required
 def phone_change(request):
     if request.method == "POST":
@@ -58,6 +59,7 @@ def phone_change(request):
     return _page(request, selectors.open_phone_change(request.user))
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def phone_change_old(request, change_id):
@@ -73,6 +75,7 @@ def phone_change_old(request, change_id):
     return _page(request, change, code_form=form, status=400)
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def phone_change_new(request, change_id):
@@ -91,6 +94,7 @@ def phone_change_new(request, change_id):
     return _page(request, change, phone_form=form, status=400)
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def phone_change_confirm(request, change_id):
@@ -116,6 +120,7 @@ def phone_change_confirm(request, change_id):
     return _page(request, change, code_form=form, status=400)
 
 
+@frozen_refused
 @require_POST
 @recent_password_required
 def phone_change_resend(request, change_id):

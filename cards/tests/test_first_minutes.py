@@ -130,3 +130,31 @@ def test_a_credit_cards_repayment_url_sends_no_code(sign_in, bind, borrower, del
     assert "is a credit card: loans are repaid from debit cards only" in " ".join(messages_of(response))
     response = client.get(f"/cards/{credit.pk}/repayment/", follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert 'name="code"' not in response.text
+
+
+def test_a_frozen_account_sees_no_action_it_cannot_take(sign_in, bind, borrower):
+    from accounts.services import account_freeze
+
+    card = bind(borrower)
+    account_freeze(actor=borrower, user=borrower, reason="this wasn't me")
+    borrower.refresh_from_db()  # the freeze ended the sessions of before: sign in again
+    client = sign_in(borrower)
+
+    cards = client.get("/cards/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Your account is frozen" in cards
+    for action in ("/cards/bind/", f"/cards/{card.pk}/unbind/", "/cards/unbind-all/"):
+        assert f'href="{action}"' not in cards, action
+    home = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert 'href="/accounts/phone/change/"' not in home
+
+    for page in (
+        "/cards/bind/",
+        f"/cards/{card.pk}/unbind/",
+        "/cards/unbind-all/",
+        "/accounts/phone/change/",
+    ):
+        response = client.get(page, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 403 and "Automatic repayments of your loans go on" in response.text, (
+            page
+        )
+        assert 'name="code"' not in response.text and 'name="card_number"' not in response.text
