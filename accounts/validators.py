@@ -71,3 +71,20 @@ def real_name(value: str) -> str:
     if not 2 <= len(name) <= 40 or not NAME_RE.match(name):
         raise ValidationError(_("Enter your name exactly as on your ID card."), code="invalid")
     return name
+
+
+class NotTheCurrentPasswordValidator:
+    """A new password must differ from the one it replaces (password change and reset)."""
+
+    def validate(self, password, user=None):
+        from django.contrib.auth.hashers import check_password
+
+        # hashers.check_password, not user.check_password: a validator must not upgrade the hash.
+        if user is not None and user.pk and user.password and check_password(password, user.password):
+            raise ValidationError(
+                _("The new password is the same as the current one. Choose another."),
+                code="password_unchanged",
+            )
+
+    def get_help_text(self):
+        return _("Your new password must differ from the current one.")

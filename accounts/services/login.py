@@ -150,13 +150,9 @@ def password_check(
         user = User.objects.filter(phone=phone, is_staff=False).first()
     subject = user if user else SubjectRef(LOGIN_PHONE, fingerprint(f"phone:{phone}"))
     data = {"phone": mask_phone(user.phone if user else phone), "step": step}
-    _password_step(
-        user=user,
-        subject=subject,
-        password=password,
-        data=data,
-        wrong_message=_("The mobile number or password is wrong."),
-    )
+    # Signed in already (re-authentication, password change): only the password was asked.
+    wrong = _("The mobile number or password is wrong.") if phone else _("The password is wrong.")
+    _password_step(user=user, subject=subject, password=password, data=data, wrong_message=wrong)
     return user
 
 

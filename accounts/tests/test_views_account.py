@@ -72,8 +72,9 @@ def test_reauth_lets_the_borrower_through_and_is_recorded(sign_in):
 def test_reauth_with_a_wrong_password_counts_as_a_failure(sign_in):
     borrower = BorrowerFactory()
     client = sign_in(borrower, reauthenticated=False)
-    response = client.post("/accounts/confirm-password/", {"password": "nope"})
+    response = client.post("/accounts/confirm-password/", {"password": "nope"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and response.context["form"].errors
+    assert "The password is wrong." in response.text and "mobile number" not in response.text  # none asked
     assert AuditEvent.objects.get(action="login.password_failed").data["step"] == "reauth"
 
 
@@ -145,7 +146,22 @@ def test_password_change_with_a_wrong_old_password(sign_in):
     client = sign_in(BorrowerFactory())
     data = {"old_password": "nope", "new_password1": "Changed-pass-77", "new_password2": "Changed-pass-77"}
     response = client.post("/accounts/password/change/", data, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200 and "wrong" in response.content.decode()
+    assert response.status_code == 200 and "The password is wrong." in response.text
+    assert "mobile number" not in response.text
+
+
+def test_a_new_password_equal_to_the_current_one_is_refused(sign_in):
+    borrower = BorrowerFactory()
+    client = sign_in(borrower)
+    same = {
+        "old_password": "borrower-pass-123",
+        "new_password1": "borrower-pass-123",
+        "new_password2": "borrower-pass-123",
+    }
+    response = client.post("/accounts/password/change/", same, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and "same as the current one" in response.text
+    borrower.refresh_from_db()
+    assert not AuditEvent.objects.filter(action="password.changed").exists()
 
 
 def test_security_page_lists_own_events_masked_and_paginated(sign_in, deliver):
