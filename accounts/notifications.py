@@ -1,5 +1,14 @@
-"""In-app notification texts, rendered in the reader's language when shown."""
+"""In-app notification texts, rendered in the reader's language when shown.
 
+Parameters are stored as data, not text, so they too read in the reader's language: a card as
+``{"bin", "last4"}`` (its bank's name looked up when shown), amounts as decimal strings and dates
+as ISO dates (formatted when shown). Texts stored before this are shown as they are.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 TEXTS = {
@@ -100,6 +109,35 @@ TEXTS = {
 }
 
 
+AMOUNTS = {"amount"}
+DATES = {"retry_on", "due_date"}
+
+
+def card_param(card) -> dict:
+    """A card as a notification stores it: what names it, in no language."""
+    return {"bin": card.bin, "last4": card.last4}
+
+
 def render(kind: str, params: dict) -> tuple[str, str]:
     title, body = TEXTS[kind]
-    return str(title), str(body) % params if params else str(body)
+    return str(title), str(body) % _shown(params) if params else str(body)
+
+
+def _shown(params: dict) -> dict:
+    return {key: _shown_value(key, value) for key, value in params.items()}
+
+
+def _shown_value(key: str, value):
+    if isinstance(value, dict) and "last4" in value:
+        from cards.bins import bank_of_bin
+
+        entry = bank_of_bin(value.get("bin", ""))
+        return f"{entry.bank_name if entry else ''} **** {value['last4']}".strip()
+    try:
+        if key in AMOUNTS:
+            return number_format(Decimal(value), 2, force_grouping=True)
+        if key in DATES:
+            return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    except (InvalidOperation, ValueError, TypeError):
+        pass  # stored as text before: shown as it is
+    return value

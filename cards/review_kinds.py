@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.notifications import card_param
 from accounts.services.notifications import notification_create
 from audit import reviews
 from audit.actions import Action
@@ -31,7 +32,7 @@ def unbind_reject(case, officer, reason: str) -> None:
     card.save()
     record(action=Action.CARD_RESTORED, actor=officer, subject=card, data={"case": case.pk})
     notification_create(
-        user=card.user, kind="card_unbind_rejected", params={"card": str(card), "reason": reason}
+        user=card.user, kind="card_unbind_rejected", params={"card": card_param(card), "reason": reason}
     )
 
 
@@ -42,7 +43,7 @@ def bind_approve(case, officer) -> None:
     card._change_reason = f"binding approved in review case #{case.pk}"
     card.save()
     record(action=Action.CARD_BIND_APPROVED, actor=officer, subject=card, data={"case": case.pk})
-    notification_create(user=card.user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+    notification_create(user=card.user, kind="card_bound", params={"card": card_param(card)}, link="/cards/")
 
 
 def bind_reject(case, officer, reason: str) -> None:
@@ -60,7 +61,7 @@ def bind_reject(case, officer, reason: str) -> None:
         outbox_enqueue(task=revoke_mandate, kwargs={"mandate_id": mandate.pk})
     record(action=Action.CARD_BIND_REJECTED, actor=officer, subject=card, data={"case": case.pk})
     notification_create(
-        user=card.user, kind="card_bind_rejected", params={"card": str(card), "reason": reason}
+        user=card.user, kind="card_bind_rejected", params={"card": card_param(card), "reason": reason}
     )
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
+from accounts.notifications import card_param
 from accounts.policies import Policy
 from accounts.selectors import identity_of, last_phone_change_at
 from accounts.services.freeze import ensure_not_frozen
@@ -342,7 +343,7 @@ def _card_create(*, actor: User, request_id: int, token: str, agreement: Policy)
             kind=BIND_REVIEW, subject=card, borrower=user, requested_by=user, risk=risk.Assessment((reason,))
         )
     else:
-        notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+        notification_create(user=user, kind="card_bound", params={"card": card_param(card)}, link="/cards/")
     return card
 
 
@@ -355,7 +356,7 @@ def _mandate_renew(
     data = {"bank": card.bank_code, "card": card.masked_number, "repayment": card.is_repayment}
     record(action=Action.CARD_MANDATE_RENEWED, actor=user, subject=card, data=data)
     consent_record(actor=user, policy=agreement)
-    notification_create(user=user, kind="card_bound", params={"card": str(card)}, link="/cards/")
+    notification_create(user=user, kind="card_bound", params={"card": card_param(card)}, link="/cards/")
     return card
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.notifications import card_param
 from accounts.services.notifications import notification_create
 from accounts.services.sms import sms_queue
 from audit.actions import Action
@@ -195,7 +196,7 @@ def bank_notice_agreement_end(*, notice_id: int) -> str:
     )
     kind = "card_closed_at_bank" if notice.kind == BankNotice.Kind.CARD_CLOSED else "mandate_ended_at_bank"
     user = card.user
-    notification_create(user=user, kind=kind, params={"card": str(card)}, link="/cards/")
+    notification_create(user=user, kind=kind, params={"card": card_param(card)}, link="/cards/")
     sms_queue(to=user.phone, template=kind, context={"last4": card.last4}, language=user.language)
     return _close(notice, BankNotice.Status.APPLIED)
 

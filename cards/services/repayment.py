@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.notifications import card_param
 from accounts.services.codes import sms_code_verify
 from accounts.services.freeze import ensure_not_frozen
 from accounts.services.notifications import notification_create
@@ -48,7 +49,9 @@ def _make_repayment(*, actor: User, card_id: int) -> Card:
         subject=card,
         data={"card": card.masked_number, "previous": previous.masked_number if previous else ""},
     )
-    notification_create(user=actor, kind="repayment_card_changed", params={"card": str(card)}, link="/cards/")
+    notification_create(
+        user=actor, kind="repayment_card_changed", params={"card": card_param(card)}, link="/cards/"
+    )
     return card
 
 

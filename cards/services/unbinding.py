@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.notifications import card_param
 from accounts.services.codes import sms_code_send, sms_code_verify
 from accounts.services.freeze import ensure_not_frozen
 from accounts.services.notifications import notification_create
@@ -86,7 +87,7 @@ def complete_unbind(*, card: Card, actor: User | None, reason: str) -> Card:
         data={"card": card.masked_number, "bank": card.bank_code},
     )
     user = card.user
-    notification_create(user=user, kind="card_unbound", params={"card": str(card)}, link="/cards/")
+    notification_create(user=user, kind="card_unbound", params={"card": card_param(card)}, link="/cards/")
     sms_queue(to=user.phone, template="card_unbound", context={"last4": card.last4}, language=user.language)
     return card
 
@@ -106,7 +107,9 @@ def _unbind_or_review(*, actor: User, card: Card) -> Card:
         data={"card": card.masked_number, "reasons": [r.code for r in assessment.reasons]},
     )
     review_case_open(kind=UNBIND_REVIEW, subject=card, borrower=actor, requested_by=actor, risk=assessment)
-    notification_create(user=actor, kind="card_unbind_in_review", params={"card": str(card)}, link="/cards/")
+    notification_create(
+        user=actor, kind="card_unbind_in_review", params={"card": card_param(card)}, link="/cards/"
+    )
     return card
 
 

@@ -158,3 +158,27 @@ def test_a_frozen_account_sees_no_action_it_cannot_take(sign_in, bind, borrower)
             page
         )
         assert 'name="code"' not in response.text and 'name="card_number"' not in response.text
+
+
+def test_notifications_read_in_the_readers_language_whatever_they_were_written_in(
+    sign_in, bind, borrower, make_loan
+):
+    from django.utils import translation
+
+    from accounts.notifications import card_param
+    from accounts.services import notification_create
+
+    with translation.override("zh-hans"):  # written while the borrower's pages were in Chinese
+        card = bind(borrower)
+        notification_create(
+            user=borrower,
+            kind="debit_failed_retry",
+            params={"number": 1, "amount": "80000.00", "card": card_param(card), "retry_on": "2026-12-31"},
+        )
+    client = sign_in(borrower)
+
+    english = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Industrial and Commercial Bank of China **** 1234" in english and "中国工商银行" not in english
+    assert "¥80,000.00" in english and "Dec. 31, 2026" in english
+    chinese = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert "中国工商银行 **** 1234" in chinese and "2026年12月31日" in chinese

@@ -512,6 +512,7 @@ def _audit_entry(entry: _Settling) -> dict:
 def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
     """A text and a notice for each failed debit: when it is tried again, or to choose a card."""
     from accounts.models import User
+    from accounts.notifications import card_param
     from cards.models import Card
 
     borrowers = dict(Loan.objects.filter(pk__in={e.loan_id for e in failed}).values_list("pk", "borrower_id"))
@@ -523,7 +524,7 @@ def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
             "loan": entry.loan_id,
             "number": entry.installment_number,
             "amount": str(entry.attempt.amount),
-            "card": str(card) if card else "",
+            "card": card_param(card) if card else "",
         }
         if entry.next_attempt_at:
             params["retry_on"] = timezone.localdate(entry.next_attempt_at).isoformat()
@@ -531,7 +532,8 @@ def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
         else:
             kind, link = "debit_failed_stopped", "/cards/"
         notification_create(user=borrower, kind=kind, params=params, link=link)
-        sms_queue(to=borrower.phone, template=kind, context=params, language=borrower.language)
+        text = {**params, "card": str(card) if card else ""}
+        sms_queue(to=borrower.phone, template=kind, context=text, language=borrower.language)
 
 
 def installments_collect(
