@@ -34,6 +34,10 @@ class Action(models.TextChoices):
 
     IDENTITY_VERIFIED = "identity.verified", _("Identity verified")
     IDENTITY_REFUSED = "identity.refused", _("Identity refused: already used by another account")
+    IDENTITY_MISMATCH = (
+        "identity.mismatch",
+        _("Identity refused: the name and ID number do not match the records"),
+    )
 
     PHONE_CHANGE_STARTED = "phone_change.started", _("Phone change started")
     PHONE_CHANGE_OLD_CONFIRMED = "phone_change.old_confirmed", _("Phone change: current number confirmed")
