@@ -82,7 +82,8 @@ def _error(exc: TencentCloudSDKException) -> ProviderError:
             code=code,
             request_id=request_id,
         )
-    hint = next((text for prefix, text in CONFIG_HINTS.items() if code.startswith(prefix)), "")
+    matching = [prefix for prefix in CONFIG_HINTS if code.startswith(prefix)]
+    hint = CONFIG_HINTS[max(matching, key=len)] if matching else ""
     message = f"The identity provider refused the request ({code})" + (f": {hint}." if hint else ".")
     return ProviderError(message, code=code, request_id=request_id)
 
