@@ -1,8 +1,9 @@
 """What approving and rejecting the accounts' review cases does, and what officers see of them."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PhoneChange, User
+from accounts.models import FaceCheck, PhoneChange, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
@@ -16,6 +17,21 @@ def _identity_rows(user: User) -> list[tuple[str, str]]:
     return [(_("Real name"), mask_name(identity.real_name)), (_("ID number"), identity.id_number_masked)]
 
 
+def _face_check_rows(change: PhoneChange) -> list[tuple[str, str]]:
+    """The evidence of the face check: the last one with a result (never an image: none is kept)."""
+    check = change.face_checks.filter(checked_at__isnull=False).order_by("-checked_at").first()
+    if check is None:
+        return [(_("Face check"), _("none"))]
+    tried = change.face_checks.filter(status=FaceCheck.Status.FAILED).count()
+    return [
+        (_("Face check"), check.get_status_display()),
+        (_("Face similarity (pass at 70)"), str(check.similarity) if check.similarity is not None else "-"),
+        (_("Face checks that did not pass"), str(tried)),
+        (_("Provider request id"), check.result_request_id),
+        (_("Face checked at"), timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")),
+    ]
+
+
 def lost_phone_summary(case) -> list[tuple[str, str]]:
     change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
     return [
@@ -24,6 +40,7 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         (_("Requested new number"), change.new_phone_masked),
         (_("Request status"), change.get_status_display()),
         *_identity_rows(change.user),
+        *_face_check_rows(change),
         (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
     ]
 

@@ -50,6 +50,10 @@ class Action(models.TextChoices):
     PHONE_LOST_REFUSED = "phone_lost.refused", _("Lost-phone request refused: details do not match")
     PHONE_LOST_SUBMITTED = "phone_lost.submitted", _("Lost-phone request sent to review")
     PHONE_LOST_REJECTED = "phone_lost.rejected", _("Lost-phone request rejected")
+    PHONE_LOST_FACE_CHECK = "phone_lost.face_check", _("Lost-phone request: waiting for the face check")
+
+    FACE_CHECK_STARTED = "face_check.started", _("Face check started at the identity provider")
+    FACE_CHECKED = "face_check.checked", _("Face check result received")
 
     ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
     ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")

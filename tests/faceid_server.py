@@ -43,7 +43,9 @@ class FaceIdServer:
         self.admin("POST", "/sandbox/reset")
 
     def calls(self, action: str = "") -> list[dict]:
-        return [call for call in self.admin("GET", "/sandbox/calls")["calls"] if action in ("", call["action"])]
+        return [
+            call for call in self.admin("GET", "/sandbox/calls")["calls"] if action in ("", call["action"])
+        ]
 
     def finish(self, biz_token: str, source: str = "camera") -> None:
         """Go through the liveness page as the borrower would (without a browser)."""
