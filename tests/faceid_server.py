@@ -47,6 +47,15 @@ class FaceIdServer:
             call for call in self.admin("GET", "/sandbox/calls")["calls"] if action in ("", call["action"])
         ]
 
+    def env(self) -> dict:
+        """The environment that points a subprocess's settings at this simulator."""
+        return {
+            "FACEID_ENDPOINT": self.url,
+            "FACEID_SECRET_ID": SECRET_ID,
+            "FACEID_SECRET_KEY": SECRET_KEY,
+            "FACEID_RULE_ID": RULE_ID,
+        }
+
     def finish(self, biz_token: str, source: str = "camera") -> None:
         """Go through the liveness page as the borrower would (without a browser)."""
         assert self.admin("POST", f"/sandbox/liveness/{biz_token}/finish", {"source": source})["finished"]

@@ -9,9 +9,10 @@ from lending.tests.test_settings import BARE_ENV, python
 SOURCES = ["--source", "events", "--source", "users", "--source", "cards", "--source", "loans"]
 
 
-def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_path):
+def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_path, faceid):
     env = {
         **BARE_ENV,
+        **faceid.env(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "AUDIT_EXPORT_DIR": str(tmp_path / "exports"),
     }
@@ -45,9 +46,14 @@ def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_
     assert refused.returncode == 1 and "events.csv: content differs" in refused.stderr
 
 
-def test_exports_read_from_the_replica_when_one_is_configured(tmp_path):
+def test_exports_read_from_the_replica_when_one_is_configured(tmp_path, faceid):
     primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
-    env = {**BARE_ENV, "DATABASE_URL": f"sqlite:///{primary}", "AUDIT_EXPORT_DIR": str(tmp_path / "exports")}
+    env = {
+        **BARE_ENV,
+        **faceid.env(),
+        "DATABASE_URL": f"sqlite:///{primary}",
+        "AUDIT_EXPORT_DIR": str(tmp_path / "exports"),
+    }
     assert python("manage.py", "migrate", "-v", "0", env=env).returncode == 0
     shutil.copy(primary, replica)  # a replica that has not caught up with the demo data yet
     env["DATABASE_REPLICA_URL"] = f"sqlite:///{replica}"

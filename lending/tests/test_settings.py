@@ -39,6 +39,9 @@ def production_env(**overrides):
         "DATABASE_URL": "postgres://lending:secret@db.internal:5432/lending",
         "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
         "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.cn:587",
+        "FACEID_SECRET_ID": "AKID" + secrets.token_hex(16),
+        "FACEID_SECRET_KEY": secrets.token_urlsafe(24),
+        "FACEID_RULE_ID": "7",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -160,3 +163,27 @@ def test_production_with_the_http_bank_needs_its_url_and_real_keys(tmp_path, ove
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"FACEID_SECRET_ID": None}, "FACEID_SECRET_ID must be set"),
+        ({"FACEID_SECRET_KEY": None}, "FACEID_SECRET_KEY must be set"),
+        ({"FACEID_RULE_ID": None}, "FACEID_RULE_ID must be set"),
+        ({"FACEID_SECRET_KEY": project_settings.DEV_FACEID_SECRET_KEY}, "is the development key"),
+        ({}, None),
+    ],
+)
+def test_production_needs_the_identity_providers_credentials(overrides, message):
+    result = python("manage.py", "check", env=production_env(**overrides))
+    if message is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0 and message in result.stderr
+
+
+def test_production_reaches_faceid_over_https_by_default():
+    script = "import django; from django.conf import settings as s; django.setup(); print(s.FACEID_ENDPOINT)"
+    result = python("-c", script, env=production_env())
+    assert result.stdout.strip() == "https://faceid.tencentcloudapi.com", result.stderr
