@@ -41,7 +41,7 @@ def through_the_face_check(client, faceid, *, source="camera"):
     )
     back = urlsplit(at_provider.headers["location"])
     assert back.path == "/accounts/phone/lost/face/"
-    return client.get(f"{back.path}?{back.query}")
+    return client.get(f"{back.path}?{back.query}", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_code, borrower, sign_in, faceid):
