@@ -3,7 +3,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Consent, FaceCheck, Identity, PhoneChange, SmsMessage, User
+from accounts.models import Consent, FaceCheck, Identity, PhoneChange, PhoneCheck, SmsMessage, User
 from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
@@ -127,6 +127,24 @@ class FaceCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "start_request_id",
         "result_request_id",
         "started_at",
+        "checked_at",
+    )
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+
+@admin.register(PhoneCheck)
+class PhoneCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "purpose", "phone_masked", "outcome", "checked_at")
+    list_filter = ("purpose", "outcome")
+    fields = (
+        "user",
+        "purpose",
+        "phone_change",
+        "phone_masked",
+        "outcome",
+        "provider_request_id",
         "checked_at",
     )
     readonly_fields = fields

@@ -392,6 +392,39 @@ class FaceCheck(models.Model):
         return f"{self.get_purpose_display()}: {self.get_status_display()}"
 
 
+class PhoneCheck(models.Model):
+    """The carrier's answer whether a mobile number is registered to the borrower's name and ID
+    number (three elements), kept as evidence: on identity verification (the account phone) and
+    on a lost-phone request (the new number, shown on its case)."""
+
+    class Purpose(models.TextChoices):
+        IDENTITY = "identity", _("Identity verification")
+        PHONE_LOST = "phone_lost", _("Lost-phone request")
+
+    class Outcome(models.TextChoices):
+        MATCH = "match", _("In the borrower's name")
+        MISMATCH = "mismatch", _("Not in the borrower's name")
+        NOT_FOUND = "not_found", _("No record at the carrier")
+        UNAVAILABLE = "unavailable", _("Not checked: the provider did not answer")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_checks")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    phone_change = models.ForeignKey(
+        PhoneChange, on_delete=models.PROTECT, null=True, blank=True, related_name="phone_checks"
+    )
+    phone_masked = models.CharField(_("number"), max_length=32)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    provider_request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("carrier check")
+        verbose_name_plural = _("carrier checks")
+
+    def __str__(self):
+        return f"{self.phone_masked}: {self.get_outcome_display()}"
+
+
 class Notification(models.Model):
     """An in-app message to a borrower; the text is rendered in the reader's language."""
 

@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import FaceCheck, PhoneChange, User
+from accounts.models import FaceCheck, PhoneChange, PhoneCheck, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
@@ -32,6 +32,16 @@ def _face_check_rows(change: PhoneChange) -> list[tuple[str, str]]:
     ]
 
 
+def _carrier_rows(change: PhoneChange) -> list[tuple[str, str]]:
+    check = PhoneCheck.objects.filter(phone_change=change).order_by("-checked_at").first()
+    if check is None:
+        return [(_("New number at the carrier"), _("not checked"))]
+    return [
+        (_("New number at the carrier"), check.get_outcome_display()),
+        (_("Carrier check request id"), check.provider_request_id or "-"),
+    ]
+
+
 def lost_phone_summary(case) -> list[tuple[str, str]]:
     change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
     return [
@@ -41,6 +51,7 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         (_("Request status"), change.get_status_display()),
         *_identity_rows(change.user),
         *_face_check_rows(change),
+        *_carrier_rows(change),
         (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
     ]
 

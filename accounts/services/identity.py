@@ -6,6 +6,8 @@ transaction (it may take seconds), between two short ones: the first refuses wha
 provider (frozen, already verified, an ID number of another account, too many mismatches
 today), the second records the answer. A mismatch never says which element differs; a
 provider that does not answer changes nothing and the borrower tries again later.
+Once the identity matches, the carrier is asked whether the account phone is in the same
+name (three elements); its answer is kept (PhoneCheck) and never refuses the identity.
 """
 
 import logging
@@ -17,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import ProviderError, ProviderUnavailable, get_provider
-from accounts.models import Identity, User
+from accounts.models import Identity, PhoneCheck, User
 from accounts.services.freeze import ensure_not_frozen
 from accounts.services.notifications import notification_create
+from accounts.services.phone_check import carrier_check, phone_check_record
 from accounts.validators import real_name as clean_real_name
 from accounts.validators import resident_id
 from audit import risk
@@ -122,6 +125,7 @@ def identity_verify(*, actor: User, real_name: str, id_number: str) -> Identity:
             _("The name and ID number do not match the official records. Check both and try again."),
             code="mismatch",
         )
+    carrier = carrier_check(name=name, id_number=number, phone=actor.phone)
     with transaction.atomic(durable=True):
         user = User.objects.select_for_update().get(pk=actor.pk)
         advisory_xact_lock(f"identity:{id_hash}")
@@ -143,7 +147,15 @@ def identity_verify(*, actor: User, real_name: str, id_number: str) -> Identity:
                 raise IdentityRefused(
                     _("Your identity could not be saved. Try again."), code="conflict"
                 ) from None
-            data = {"id_number": masked, "provider_request_id": result.request_id}
+            phone_check = phone_check_record(
+                user=user, purpose=PhoneCheck.Purpose.IDENTITY, phone=user.phone, result=carrier
+            )
+            data = {
+                "id_number": masked,
+                "provider_request_id": result.request_id,
+                "phone_check": phone_check.outcome,
+                "phone_check_request_id": phone_check.provider_request_id,
+            }
             record(action=Action.IDENTITY_VERIFIED, actor=actor, subject=identity, data=data)
             notification_create(user=user, kind="identity_verified", params={"id_number": masked})
     if refusal:

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import FaceCheck, Identity, PhoneChange, User
+from accounts.identity import CheckResult
+from accounts.models import FaceCheck, Identity, PhoneChange, PhoneCheck, User
 from accounts.policies import Policy
 from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
 from accounts.services.face_check import face_check_finish, face_check_start
@@ -29,6 +30,7 @@ from accounts.services.phone_change import (
     phone_number_apply,
     same_number_refusal,
 )
+from accounts.services.phone_check import identity_carrier_check, phone_check_record
 from accounts.services.sms import sms_queue
 from audit import risk
 from audit.actions import Action
@@ -139,7 +141,13 @@ def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase | None:
     if settings.LOST_PHONE_FACE_CHECK:
         phone_lost_face_wait(change=change)
         return None
-    return phone_lost_submit(change=change)
+    return phone_lost_submit(change=change, carrier=_new_number_carrier_check(change))
+
+
+def _new_number_carrier_check(change: PhoneChange) -> CheckResult | None:
+    """Whether the new number is in the borrower's name: evidence for the officer."""
+    identity = Identity.objects.filter(user_id=change.user_id).first()
+    return identity_carrier_check(identity, change.new_phone) if identity else None
 
 
 def _expired() -> LostPhoneRefused:
@@ -195,7 +203,7 @@ def phone_lost_face_finish(*, change: PhoneChange, biz_token: str) -> ReviewCase
             return ReviewCase.objects.get(
                 kind=LOST_PHONE, subject_id=str(change.pk), status=ReviewCase.Status.OPEN
             )
-        return phone_lost_submit(change=change)
+        return phone_lost_submit(change=change, carrier=_new_number_carrier_check(change))
     if check.status == FaceCheck.Status.UNFINISHED:
         raise LostPhoneRefused(
             _("The face check was not finished. Start it again when you are ready."), code="face_unfinished"
@@ -234,8 +242,10 @@ def phone_lost_refuse(
 
 
 @transaction.atomic
-def phone_lost_submit(*, change: PhoneChange) -> ReviewCase:
-    """Open the review case for a lost-phone request whose new number is proven."""
+def phone_lost_submit(*, change: PhoneChange, carrier: CheckResult | None = None) -> ReviewCase:
+    """Open the review case for a lost-phone request whose new number is proven (and, with
+    LOST_PHONE_FACE_CHECK, whose face check passed); the carrier's answer for the new number
+    (asked by the caller, outside the transaction) goes on the case."""
     change = PhoneChange.objects.select_for_update().get(pk=change.pk)
     waiting = PhoneChange.Status.FACE_CHECK if settings.LOST_PHONE_FACE_CHECK else PhoneChange.Status.NEW_SENT
     if not (change.is_open and change.path == PhoneChange.Path.LOST_PHONE and change.status == waiting):
@@ -259,7 +269,14 @@ def phone_lost_submit(*, change: PhoneChange) -> ReviewCase:
             (risk.Reason("old_phone_lost", str(_("The old phone is lost")), 20), *assessment.reasons)
         ),
     )
-    data = {"case": case.pk}
+    phone_check = phone_check_record(
+        user=change.user,
+        purpose=PhoneCheck.Purpose.PHONE_LOST,
+        phone=change.new_phone,
+        result=carrier,
+        phone_change=change,
+    )
+    data = {"case": case.pk, "phone_check": phone_check.outcome}
     if face_check is not None:
         data |= {
             "face_check": face_check.pk,

@@ -3,7 +3,7 @@ import logging
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import Identity, Notification
+from accounts.models import Identity, Notification, PhoneCheck
 from accounts.services import AccountFrozen, IdentityRefused, account_freeze, identity_verify
 from accounts.tests import identity_numbers as ids
 from accounts.tests.factories import BorrowerFactory
@@ -25,10 +25,22 @@ def test_identity_is_stored_encrypted_fingerprinted_and_masked(faceid):
     assert identity.birth_date.isoformat() == "1990-03-07"
     event = AuditEvent.objects.get()
     [check] = faceid.calls("IdCardVerification")
+    [carrier] = faceid.calls("PhoneVerification")
     assert (check["id_masked"], check["result"]) == ("110***********1239", "0")
     assert (event.action, event.data) == (
         "identity.verified",
-        {"id_number": "110***********1239", "provider_request_id": check["request_id"]},
+        {
+            "id_number": "110***********1239",
+            "provider_request_id": check["request_id"],
+            "phone_check": "match",
+            "phone_check_request_id": carrier["request_id"],
+        },
+    )
+    phone_check = PhoneCheck.objects.get()
+    assert (phone_check.purpose, phone_check.outcome, phone_check.phone_masked) == (
+        "identity",
+        "match",
+        borrower.masked_phone,
     )
     assert identity.history.get().history_change_reason == "identity verified"
     assert Notification.objects.get(user=borrower).kind == "identity_verified"
@@ -158,3 +170,23 @@ def test_no_name_or_id_number_reaches_the_logs(faceid, caplog):
     for event in AuditEvent.objects.all():
         for secret in (ADULT, ids.MISMATCH, "张三", "李四"):
             assert secret not in str(event.data)
+
+
+def test_an_account_phone_in_someone_elses_name_is_recorded_and_does_not_refuse_the_identity(faceid):
+    borrower = BorrowerFactory(phone="+8613800130990")  # the simulator: not in this name
+    identity_verify(actor=borrower, real_name="张三", id_number=ADULT)
+    check = PhoneCheck.objects.get(user=borrower)
+    assert (check.outcome, check.phone_masked) == ("mismatch", "138****0990")
+    assert AuditEvent.objects.get(action="identity.verified").data["phone_check"] == "mismatch"
+
+
+def test_a_carrier_that_does_not_answer_leaves_the_phone_unconfirmed(faceid, settings):
+    from accounts.services.phone_check import carrier_check, phone_check_record
+    from conftest import free_port
+
+    borrower = BorrowerFactory()
+    settings.FACEID_ENDPOINT = f"http://127.0.0.1:{free_port()}"
+    result = carrier_check(name="张三", id_number=ADULT, phone=borrower.phone)
+    assert result is None
+    check = phone_check_record(user=borrower, purpose="identity", phone=borrower.phone, result=result)
+    assert (check.outcome, check.provider_request_id) == ("unavailable", "")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import Consent, FaceCheck, Notification, PhoneChange, SmsCodeSend
+from accounts.models import Consent, FaceCheck, Notification, PhoneChange, PhoneCheck, SmsCodeSend
 from accounts.policies import CURRENT, current_policy
 from accounts.review_kinds import lost_phone_summary
 from accounts.services import (
@@ -259,12 +259,14 @@ def test_the_case_opens_only_after_a_passing_face_check_and_shows_its_result(
     submitted = AuditEvent.objects.get(action="phone_lost.submitted")
     assert submitted.data == {
         "case": case.pk,
+        "phone_check": "match",
         "face_check": check.pk,
         "similarity": "92.40",
         "provider_request_id": result_call["request_id"],
     }
     rows = dict((str(label), str(value)) for label, value in lost_phone_summary(case))
     assert rows["Face check"] == "Passed" and rows["Face similarity (pass at 70)"] == "92.40"
+    assert rows["New number at the carrier"] == "In the borrower's name"
     assert rows["Provider request id"] == result_call["request_id"] and rows["Face checked at"]
 
 
@@ -352,3 +354,21 @@ def test_without_the_setting_the_case_opens_after_the_code(deliver, last_code, b
         case = phone_lost_confirm(change=change, code=last_code(NEW))
     assert case.kind == "phone_lost" and not faceid.calls("DetectAuth")
     assert dict((str(k), str(v)) for k, v in lost_phone_summary(case))["Face check"] == "none"
+
+
+def test_a_new_number_in_someone_elses_name_is_shown_on_the_case(deliver, last_code, borrower, faceid):
+    other_name = "+8613900130990"  # the simulator: not in the borrower's name
+    change = start(deliver, new_phone=other_name)
+    with deliver():
+        phone_lost_confirm(change=change, code=last_code(other_name))
+    case = face_check(change, faceid)
+    check = PhoneCheck.objects.get(purpose="phone_lost")
+    assert (check.outcome, check.phone_masked, check.phone_change_id) == (
+        "mismatch",
+        "139****0990",
+        change.pk,
+    )
+    rows = dict((str(label), str(value)) for label, value in lost_phone_summary(case))
+    assert rows["New number at the carrier"] == "Not in the borrower's name"
+    assert rows["Carrier check request id"] == check.provider_request_id
+    assert AuditEvent.objects.get(action="phone_lost.submitted").data["phone_check"] == "mismatch"
