@@ -399,6 +399,7 @@ class PhoneCheck(models.Model):
 
     class Purpose(models.TextChoices):
         IDENTITY = "identity", _("Identity verification")
+        PHONE_CHANGE = "phone_change", _("Phone change")
         PHONE_LOST = "phone_lost", _("Lost-phone request")
 
     class Outcome(models.TextChoices):

@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import FaceCheck, PhoneChange, PhoneCheck, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
+from accounts.services.phone_change import (
+    PHONE_OTHER_NAME,
+    phone_change_review_approve,
+    phone_change_review_reject,
+)
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
 from lending.pii import mask_name
@@ -56,6 +61,19 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
     ]
 
 
+def phone_other_name_summary(case) -> list[tuple[str, str]]:
+    change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
+    return [
+        (_("Borrower"), change.user.masked_phone),
+        (_("Current number"), change.old_phone_masked),
+        (_("Requested new number"), change.new_phone_masked),
+        (_("Request status"), change.get_status_display()),
+        *_identity_rows(change.user),
+        *_carrier_rows(change),
+        (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
+    ]
+
+
 def unfreeze_summary(case) -> list[tuple[str, str]]:
     user = User.objects.select_related("identity").get(pk=case.borrower_id)
     return [
@@ -73,6 +91,13 @@ def register() -> None:
         approve=phone_lost_approve,
         reject=phone_lost_reject,
         summary=lost_phone_summary,
+    )
+    reviews.register(
+        PHONE_OTHER_NAME,
+        label=_("Phone change to a number not confirmed in the borrower's name"),
+        approve=phone_change_review_approve,
+        reject=phone_change_review_reject,
+        summary=phone_other_name_summary,
     )
     reviews.register(
         UNFREEZE,

@@ -45,6 +45,11 @@ class Action(models.TextChoices):
     PHONE_CHANGE_REFUSED = "phone_change.refused", _("Phone change refused")
     PHONE_CHANGE_CANCELLED = "phone_change.cancelled", _("Phone change cancelled")
     PHONE_CHANGED = "phone_change.completed", _("Phone number changed")
+    PHONE_CHANGE_TO_REVIEW = (
+        "phone_change.to_review",
+        _("Phone change sent to review: new number not confirmed in the borrower's name"),
+    )
+    PHONE_CHANGE_REJECTED = "phone_change.rejected", _("Phone change rejected")
 
     PHONE_LOST_STARTED = "phone_lost.started", _("Lost-phone request started")
     PHONE_LOST_REFUSED = "phone_lost.refused", _("Lost-phone request refused: details do not match")

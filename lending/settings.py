@@ -366,6 +366,8 @@ PHONE_NEW_NUMBERS_PER_IP_HOUR = 10  # new numbers entered from one client IP in 
 # refused without asking the provider (each check costs money; guessing someone's details).
 IDENTITY_MISMATCHES_PER_DAY = 3
 RISK_IDENTITY_MISMATCHES_DAY = 2  # more mismatches than this in 24 h raise a risk alert
+# A new number (path a) the carrier does not confirm in the borrower's name goes to review.
+PHONE_CHANGE_CARRIER_CHECK = True
 LOST_PHONE_FACE_CHECK = True  # a lost-phone request needs a passing face check before its case opens
 FACE_CHECKS_PER_REQUEST = 3  # face checks that did not pass before a lost-phone request ends
 FACE_CHECK_STARTS_PER_REQUEST = 5  # face checks started per lost-phone request (each one costs money)
