@@ -12,8 +12,8 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN python manage.py compilemessages --ignore=.venv -v 0 \
     && useradd --system --uid 1000 --home-dir /app lending \
-    && mkdir -p /app/staticfiles /app/media /platform-keys /bank-data \
-    && chown -R lending /app/staticfiles /app/media /platform-keys /bank-data
+    && mkdir -p /app/staticfiles /app/media /platform-keys /bank-data /faceid-data \
+    && chown -R lending /app/staticfiles /app/media /platform-keys /bank-data /faceid-data
 USER lending
 
 EXPOSE 8000

@@ -18,7 +18,7 @@ from kombu import pools as kombu_pools
 
 from lending.celery import app as celery_app
 
-pytest_plugins = ["tests.bank_server"]  # bank_server, http_bank: the sandbox bank as a real server
+pytest_plugins = ["tests.bank_server", "tests.faceid_server"]  # the sandbox bank and FaceID as real servers
 
 
 def pytest_configure(config):

@@ -3,7 +3,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
+from accounts.models import Consent, FaceCheck, Identity, PhoneChange, PhoneCheck, SmsMessage, User
 from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
@@ -106,6 +106,47 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "document", "version", "language", "accepted_at", "ip")
     list_filter = ("document", "version")
     fields = ("user", "document", "version", "language", "text_sha256", "accepted_at", "ip", "user_agent")
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+
+@admin.register(FaceCheck)
+class FaceCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Results only: the provider's page keeps no picture and neither does the platform."""
+
+    list_display = ("user", "purpose", "status", "similarity", "started_at", "checked_at")
+    list_filter = ("purpose", "status")
+    fields = (
+        "user",
+        "purpose",
+        "phone_change",
+        "consent",
+        "status",
+        "similarity",
+        "start_request_id",
+        "result_request_id",
+        "started_at",
+        "checked_at",
+    )
+    readonly_fields = fields
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+
+@admin.register(PhoneCheck)
+class PhoneCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "purpose", "phone_masked", "outcome", "checked_at")
+    list_filter = ("purpose", "outcome")
+    fields = (
+        "user",
+        "purpose",
+        "phone_change",
+        "phone_masked",
+        "outcome",
+        "provider_request_id",
+        "checked_at",
+    )
     readonly_fields = fields
     list_select_related = ("user",)
     show_full_result_count = False

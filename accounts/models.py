@@ -315,12 +315,13 @@ class PhoneChange(models.Model):
         STARTED = "started", _("Waiting for the code sent to the current number")
         OLD_CONFIRMED = "old_confirmed", _("Waiting for the new number")
         NEW_SENT = "new_sent", _("Waiting for the code sent to the new number")
+        FACE_CHECK = "face_check", _("Waiting for the face check")
         IN_REVIEW = "in_review", _("Waiting for a compliance officer")
         COMPLETED = "completed", _("Completed")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
 
-    OPEN = (Status.STARTED, Status.OLD_CONFIRMED, Status.NEW_SENT)
+    OPEN = (Status.STARTED, Status.OLD_CONFIRMED, Status.NEW_SENT, Status.FACE_CHECK)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_changes")
     path = models.CharField(_("path"), max_length=16, choices=Path.choices, default=Path.OLD_PHONE)
@@ -349,6 +350,80 @@ class PhoneChange(models.Model):
     def is_open(self) -> bool:
         deadline = self.started_at + timedelta(minutes=settings.PHONE_CHANGE_TTL_MINUTES)
         return self.status in self.OPEN and timezone.now() < deadline
+
+
+class FaceCheck(models.Model):
+    """One face liveness check at the identity provider, compared with the ID photo.
+
+    Only the result is kept (pass or not, the similarity score, the provider's request ids):
+    never an image or a video. The biometric consent given just before it is linked.
+    """
+
+    class Purpose(models.TextChoices):
+        PHONE_LOST = "phone_lost", _("Lost-phone request")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Started, not finished")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Did not pass")
+        UNFINISHED = "unfinished", _("Left unfinished")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="face_checks")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    phone_change = models.ForeignKey(
+        PhoneChange, on_delete=models.PROTECT, null=True, blank=True, related_name="face_checks"
+    )
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    biz_token = models.CharField(max_length=64, unique=True)
+    liveness_url = models.URLField(max_length=1024)
+    similarity = models.DecimalField(_("similarity"), max_digits=5, decimal_places=2, null=True, blank=True)
+    start_request_id = models.CharField(_("provider request id (start)"), max_length=64)
+    result_request_id = models.CharField(_("provider request id (result)"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("face check")
+        verbose_name_plural = _("face checks")
+        indexes = [models.Index(fields=["phone_change", "status"], name="face_check_change_idx")]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()}: {self.get_status_display()}"
+
+
+class PhoneCheck(models.Model):
+    """The carrier's answer whether a mobile number is registered to the borrower's name and ID
+    number (three elements), kept as evidence: on identity verification (the account phone) and
+    on a lost-phone request (the new number, shown on its case)."""
+
+    class Purpose(models.TextChoices):
+        IDENTITY = "identity", _("Identity verification")
+        PHONE_CHANGE = "phone_change", _("Phone change")
+        PHONE_LOST = "phone_lost", _("Lost-phone request")
+
+    class Outcome(models.TextChoices):
+        MATCH = "match", _("In the borrower's name")
+        MISMATCH = "mismatch", _("Not in the borrower's name")
+        NOT_FOUND = "not_found", _("No record at the carrier")
+        UNAVAILABLE = "unavailable", _("Not checked: the provider did not answer")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_checks")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    phone_change = models.ForeignKey(
+        PhoneChange, on_delete=models.PROTECT, null=True, blank=True, related_name="phone_checks"
+    )
+    phone_masked = models.CharField(_("number"), max_length=32)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    provider_request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("carrier check")
+        verbose_name_plural = _("carrier checks")
+
+    def __str__(self):
+        return f"{self.phone_masked}: {self.get_outcome_display()}"
 
 
 class Notification(models.Model):

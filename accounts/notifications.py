@@ -39,6 +39,17 @@ TEXTS = {
         _("Your account stays frozen"),
         _("Our compliance team reviewed your account and keeps it frozen: %(reason)s"),
     ),
+    "phone_change_in_review": (
+        _("Your phone change is being reviewed"),
+        _(
+            "The carrier did not confirm that %(new)s is registered in your name, so a compliance "
+            "officer will review the change. Your number stays the same until then."
+        ),
+    ),
+    "phone_change_rejected": (
+        _("Your phone change was not approved"),
+        _("Your number was not changed: %(reason)s"),
+    ),
     "phone_lost_rejected": (
         _("Your lost-phone request was not approved"),
         _("Your number was not changed: %(reason)s"),

@@ -1,4 +1,4 @@
-"""Versioned policy texts borrowers accept (privacy policy; the debit authorisation later).
+"""Versioned policy texts borrowers accept (privacy policy, debit authorisation, biometrics).
 
 Each version's text lives in ``templates/policies/<document>/<version>.<language>.html``.
 A consent records the version and the SHA-256 of the exact text shown, so the text a
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.template.loader import get_template
 from django.utils import translation
 
-CURRENT = {"privacy": "2026-11", "debit_authorisation": "2026-11"}
+CURRENT = {"privacy": "2026-11", "debit_authorisation": "2026-11", "biometrics": "2026-11"}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
 """What approving and rejecting the accounts' review cases does, and what officers see of them."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PhoneChange, User
+from accounts.models import FaceCheck, PhoneChange, PhoneCheck, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
+from accounts.services.phone_change import (
+    PHONE_OTHER_NAME,
+    phone_change_review_approve,
+    phone_change_review_reject,
+)
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
 from lending.pii import mask_name
@@ -16,6 +22,31 @@ def _identity_rows(user: User) -> list[tuple[str, str]]:
     return [(_("Real name"), mask_name(identity.real_name)), (_("ID number"), identity.id_number_masked)]
 
 
+def _face_check_rows(change: PhoneChange) -> list[tuple[str, str]]:
+    """The evidence of the face check: the last one with a result (never an image: none is kept)."""
+    check = change.face_checks.filter(checked_at__isnull=False).order_by("-checked_at").first()
+    if check is None:
+        return [(_("Face check"), _("none"))]
+    tried = change.face_checks.filter(status=FaceCheck.Status.FAILED).count()
+    return [
+        (_("Face check"), check.get_status_display()),
+        (_("Face similarity (pass at 70)"), str(check.similarity) if check.similarity is not None else "-"),
+        (_("Face checks that did not pass"), str(tried)),
+        (_("Provider request id"), check.result_request_id),
+        (_("Face checked at"), timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")),
+    ]
+
+
+def _carrier_rows(change: PhoneChange) -> list[tuple[str, str]]:
+    check = PhoneCheck.objects.filter(phone_change=change).order_by("-checked_at").first()
+    if check is None:
+        return [(_("New number at the carrier"), _("not checked"))]
+    return [
+        (_("New number at the carrier"), check.get_outcome_display()),
+        (_("Carrier check request id"), check.provider_request_id or "-"),
+    ]
+
+
 def lost_phone_summary(case) -> list[tuple[str, str]]:
     change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
     return [
@@ -24,6 +55,21 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         (_("Requested new number"), change.new_phone_masked),
         (_("Request status"), change.get_status_display()),
         *_identity_rows(change.user),
+        *_face_check_rows(change),
+        *_carrier_rows(change),
+        (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
+    ]
+
+
+def phone_other_name_summary(case) -> list[tuple[str, str]]:
+    change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
+    return [
+        (_("Borrower"), change.user.masked_phone),
+        (_("Current number"), change.old_phone_masked),
+        (_("Requested new number"), change.new_phone_masked),
+        (_("Request status"), change.get_status_display()),
+        *_identity_rows(change.user),
+        *_carrier_rows(change),
         (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
     ]
 
@@ -45,6 +91,13 @@ def register() -> None:
         approve=phone_lost_approve,
         reject=phone_lost_reject,
         summary=lost_phone_summary,
+    )
+    reviews.register(
+        PHONE_OTHER_NAME,
+        label=_("Phone change to a number not confirmed in the borrower's name"),
+        approve=phone_change_review_approve,
+        reject=phone_change_review_reject,
+        summary=phone_other_name_summary,
     )
     reviews.register(
         UNFREEZE,

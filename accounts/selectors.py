@@ -56,3 +56,27 @@ def lost_phone_case(change: PhoneChange):
 
 def latest_lost_phone_request(user: User) -> PhoneChange | None:
     return PhoneChange.objects.filter(user=user, path=PhoneChange.Path.LOST_PHONE).order_by("-id").first()
+
+
+def latest_reviewed_phone_change(user: User) -> PhoneChange | None:
+    """The borrower's latest phone change (path a) that went to review, if it is still news."""
+    return (
+        PhoneChange.objects.filter(
+            user=user,
+            path=PhoneChange.Path.OLD_PHONE,
+            status__in=(PhoneChange.Status.IN_REVIEW, PhoneChange.Status.REJECTED),
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+def phone_change_case(change: PhoneChange):
+    """The review case of a phone change whose new number the carrier did not confirm."""
+    return (
+        ReviewCase.objects.filter(
+            kind="phone_other_name", subject_id=str(change.pk), subject_type__model="phonechange"
+        )
+        .order_by("-id")
+        .first()
+    )

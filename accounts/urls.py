@@ -29,6 +29,9 @@ urlpatterns = [
     path("phone/lost/code/", phone_lost.phone_lost_code, name="phone_lost_code"),
     path("phone/lost/resend/", phone_lost.phone_lost_resend, name="phone_lost_resend"),
     path("phone/lost/withdraw/", phone_lost.phone_lost_withdraw, name="phone_lost_withdraw"),
+    path("phone/lost/face/", phone_lost.phone_lost_face, name="phone_lost_face"),
+    path("phone/lost/face/start/", phone_lost.phone_lost_face_begin, name="phone_lost_face_start"),
+    path("phone/lost/face/go/", phone_lost.phone_lost_face_go, name="phone_lost_face_go"),
     path("security/", account.security, name="security"),
     path("security/freeze/", account.freeze, name="freeze"),
 ]

@@ -34,6 +34,10 @@ class Action(models.TextChoices):
 
     IDENTITY_VERIFIED = "identity.verified", _("Identity verified")
     IDENTITY_REFUSED = "identity.refused", _("Identity refused: already used by another account")
+    IDENTITY_MISMATCH = (
+        "identity.mismatch",
+        _("Identity refused: the name and ID number do not match the records"),
+    )
 
     PHONE_CHANGE_STARTED = "phone_change.started", _("Phone change started")
     PHONE_CHANGE_OLD_CONFIRMED = "phone_change.old_confirmed", _("Phone change: current number confirmed")
@@ -41,11 +45,20 @@ class Action(models.TextChoices):
     PHONE_CHANGE_REFUSED = "phone_change.refused", _("Phone change refused")
     PHONE_CHANGE_CANCELLED = "phone_change.cancelled", _("Phone change cancelled")
     PHONE_CHANGED = "phone_change.completed", _("Phone number changed")
+    PHONE_CHANGE_TO_REVIEW = (
+        "phone_change.to_review",
+        _("Phone change sent to review: new number not confirmed in the borrower's name"),
+    )
+    PHONE_CHANGE_REJECTED = "phone_change.rejected", _("Phone change rejected")
 
     PHONE_LOST_STARTED = "phone_lost.started", _("Lost-phone request started")
     PHONE_LOST_REFUSED = "phone_lost.refused", _("Lost-phone request refused: details do not match")
     PHONE_LOST_SUBMITTED = "phone_lost.submitted", _("Lost-phone request sent to review")
     PHONE_LOST_REJECTED = "phone_lost.rejected", _("Lost-phone request rejected")
+    PHONE_LOST_FACE_CHECK = "phone_lost.face_check", _("Lost-phone request: waiting for the face check")
+
+    FACE_CHECK_STARTED = "face_check.started", _("Face check started at the identity provider")
+    FACE_CHECKED = "face_check.checked", _("Face check result received")
 
     ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
     ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")

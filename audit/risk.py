@@ -174,6 +174,18 @@ class NewIpThenPhoneChange:
                 yield Finding(self, USER, str(user_id), user_id, 1, at)
 
 
+# Raised at request time too (accounts.services.identity), so it is a name of its own.
+IDENTITY_MISMATCHES = CountRule(
+    code="identity_mismatches",
+    reason=_("Identity checks did not match the official records several times in a day"),
+    score=50,
+    severity=RiskAlert.Severity.HIGH,
+    actions=(Action.IDENTITY_MISMATCH,),
+    key="user",
+    window=timedelta(days=1),
+    threshold="RISK_IDENTITY_MISMATCHES_DAY",
+)
+
 RULES = [
     CountRule(
         code="phone_changes_frequent",
@@ -217,6 +229,7 @@ RULES = [
         threshold="RISK_CODE_FAILURES_PER_HOUR",
     ),
     NewIpThenPhoneChange(),
+    IDENTITY_MISMATCHES,
     CountRule(
         code="identity_reuse_attempt",
         reason=_("Tried an ID number that belongs to another account"),

@@ -54,6 +54,21 @@ BANK_PLATFORM_PRIVATE_KEY    HttpBankGateway: the platform's RSA private key (PE
 BANK_PUBLIC_KEY              HttpBankGateway: the bank's RSA public key (PEM text or path) that
                              checks its answers and notices (var/sandbox-bank/bank_public.pem,
                              the key the sandbox bank makes itself; required when DEBUG is off).
+IDENTITY_PROVIDER            Dotted path of the identity-provider adapter
+                             (``accounts.identity.tencent.TencentIdentityProvider``: Tencent
+                             Cloud FaceID through its SDK, or the sandbox simulator, by
+                             FACEID_ENDPOINT), with the six below.
+FACEID_ENDPOINT              Where FaceID is reached: ``https://faceid.tencentcloudapi.com``
+                             (the default when DEBUG is off) or the simulator,
+                             ``http://127.0.0.1:8200`` (sandboxes/faceid; the DEBUG default).
+FACEID_SECRET_ID             Tencent Cloud API SecretId (the simulator's development pair when
+                             DEBUG is on; required when DEBUG is off).
+FACEID_SECRET_KEY            Tencent Cloud API SecretKey (as above; the development key is
+                             refused when DEBUG is off).
+FACEID_REGION                Tencent Cloud region (ap-guangzhou).
+FACEID_RULE_ID               The liveness flow's RuleId from the FaceID console (``1`` in the
+                             sandbox; required when DEBUG is off).
+FACEID_TIMEOUT               Seconds to wait for FaceID's answer (5).
 DJANGO_SECURE_SSL_REDIRECT   Redirect http to https when DEBUG is off (true).
 DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy in front (false).
 NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded-For; the
@@ -280,6 +295,25 @@ if not DEBUG and BANK_GATEWAY == "cards.gateways.http.HttpBankGateway":
     if _same_rsa_key("BANK_PLATFORM_PRIVATE_KEY", BANK_PLATFORM_PRIVATE_KEY, DEV_BANK_PLATFORM_PRIVATE_KEY):
         raise ImproperlyConfigured("BANK_PLATFORM_PRIVATE_KEY is the development key; set a real one.")
 
+# The identity provider (accounts/identity/): Tencent Cloud FaceID, or its simulator in DEBUG.
+IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="accounts.identity.tencent.TencentIdentityProvider")
+DEV_FACEID_SECRET_ID = "AKIDsandbox0000000000000000000000000"  # noqa: S105 - the sandbox's SecretId
+DEV_FACEID_SECRET_KEY = "dev-sandbox-faceid-secret-key"  # noqa: S105 - refused when DEBUG is off
+FACEID_ENDPOINT = env.str(
+    "FACEID_ENDPOINT", default="http://127.0.0.1:8200" if DEBUG else "https://faceid.tencentcloudapi.com"
+)
+FACEID_SECRET_ID = env.str("FACEID_SECRET_ID", default=DEV_FACEID_SECRET_ID if DEBUG else "")
+FACEID_SECRET_KEY = env.str("FACEID_SECRET_KEY", default=DEV_FACEID_SECRET_KEY if DEBUG else "")
+FACEID_REGION = env.str("FACEID_REGION", default="ap-guangzhou")
+FACEID_RULE_ID = env.str("FACEID_RULE_ID", default="1" if DEBUG else "")
+FACEID_TIMEOUT = env.float("FACEID_TIMEOUT", default=5.0)
+if not DEBUG and IDENTITY_PROVIDER == "accounts.identity.tencent.TencentIdentityProvider":
+    for _name in ("FACEID_SECRET_ID", "FACEID_SECRET_KEY", "FACEID_RULE_ID"):
+        if not vars()[_name]:
+            raise ImproperlyConfigured(f"{_name} must be set when DJANGO_DEBUG is off.")
+    if FACEID_SECRET_KEY == DEV_FACEID_SECRET_KEY:
+        raise ImproperlyConfigured("FACEID_SECRET_KEY is the development key; set a real one.")
+
 # Celery: with no broker, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -328,6 +362,16 @@ PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
 PHONE_NEW_NUMBERS_PER_DAY = 5  # new numbers entered per account in 24 h (each one is texted a code)
 PHONE_NEW_NUMBERS_PER_IP_HOUR = 10  # new numbers entered from one client IP in an hour
+# Identity checks the authority answered "no match" per account in 24 h; past them the step is
+# refused without asking the provider (each check costs money; guessing someone's details).
+IDENTITY_MISMATCHES_PER_DAY = 3
+RISK_IDENTITY_MISMATCHES_DAY = 2  # more mismatches than this in 24 h raise a risk alert
+# A new number (path a) the carrier does not confirm in the borrower's name goes to review.
+PHONE_CHANGE_CARRIER_CHECK = True
+LOST_PHONE_FACE_CHECK = True  # a lost-phone request needs a passing face check before its case opens
+FACE_CHECKS_PER_REQUEST = 3  # face checks that did not pass before a lost-phone request ends
+FACE_CHECK_STARTS_PER_REQUEST = 5  # face checks started per lost-phone request (each one costs money)
+FACEID_MIN_SIMILARITY = 70  # face comparison score (0-100) a liveness check must reach (FaceID's)
 
 # Rules for bank cards.
 BIND_REQUEST_MINUTES = 15  # a binding must be confirmed with the bank's code within this time
@@ -486,5 +530,7 @@ LOGGING = {
         # A line per request to the bank would drown the platform's own; failures log as warnings.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # The FaceID SDK logs whole requests (names, ID numbers) at DEBUG: never below WARNING.
+        "tencentcloud_sdk_common": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -1,6 +1,7 @@
 """Every state change of accounts, one function each (DESIGN.md section 7)."""
 
 from accounts.services.codes import CodeRefused, CodeSendRefused, sms_code_send, sms_code_verify
+from accounts.services.face_check import FaceCheckRefused, face_check_finish, face_check_start
 from accounts.services.freeze import AccountFrozen, account_freeze, account_unfreeze, ensure_not_frozen
 from accounts.services.identity import IdentityRefused, identity_verify
 from accounts.services.login import (
@@ -25,6 +26,8 @@ from accounts.services.phone_lost import (
     LostPhoneRefused,
     phone_lost_cancel,
     phone_lost_confirm,
+    phone_lost_face_finish,
+    phone_lost_face_start,
     phone_lost_send_code,
     phone_lost_start,
     phone_lost_submit,
@@ -57,6 +60,9 @@ __all__ = [
     "consent_record",
     "ensure_not_frozen",
     "identity_verify",
+    "FaceCheckRefused",
+    "face_check_finish",
+    "face_check_start",
     "login_second_factor_verify",
     "logout_record",
     "notification_create",
@@ -73,6 +79,8 @@ __all__ = [
     "phone_change_start",
     "phone_lost_cancel",
     "phone_lost_confirm",
+    "phone_lost_face_finish",
+    "phone_lost_face_start",
     "phone_lost_send_code",
     "phone_lost_start",
     "phone_lost_submit",

@@ -2,7 +2,10 @@
 
 Password again (the view asks), a code to the current number, the new number, a code to
 the new number; then the number changes, every other session ends, the old number is told
-by SMS and the borrower gets an in-app notice.
+by SMS and the borrower gets an in-app notice. With PHONE_CHANGE_CARRIER_CHECK the carrier is
+asked whether the new number is in the borrower's name (three elements); when it does not
+say yes (another name, no record, no answer), the change goes to a compliance officer with
+the carrier's answer on the case, and the number changes only if approved.
 """
 
 from datetime import datetime, timedelta
@@ -12,16 +15,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import PhoneChange, User
+from accounts.models import Identity, PhoneChange, PhoneCheck, User
 from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
 from accounts.services.freeze import ensure_not_frozen
 from accounts.services.notifications import notification_create
+from accounts.services.phone_check import identity_carrier_check, phone_check_record
 from accounts.services.sms import sms_queue
+from audit import risk
 from audit.actions import Action
 from audit.context import current_request
-from audit.models import AuditEvent
-from audit.services import record
+from audit.models import AuditEvent, ReviewCase
+from audit.services import record, review_case_open
 from lending.crypto import encrypt
 from lending.db import advisory_xact_lock
 from lending.errors import DomainError
@@ -30,6 +36,11 @@ from lending.pii import mask_phone
 
 class PhoneChangeRefused(DomainError):
     code = "phone_change_refused"
+
+
+PHONE_OTHER_NAME = "phone_other_name"  # the review kind of a new number not confirmed in the borrower's name
+NOT_IN_OWN_NAME = gettext_lazy("The carrier did not confirm the new number is in the borrower's name")
+risk.register_reason("phone_not_in_own_name", NOT_IN_OWN_NAME)
 
 
 # Entering a new number, on either path: each texts the number typed.
@@ -166,12 +177,18 @@ def phone_change_start(*, actor: User) -> PhoneChange:
         user = User.objects.select_for_update().get(pk=actor.pk)
         ensure_not_frozen(user)
         ensure_within_limit(user)
-        if PhoneChange.objects.filter(user=user, status=PhoneChange.Status.IN_REVIEW).exists():
+        in_review = PhoneChange.objects.filter(user=user, status=PhoneChange.Status.IN_REVIEW).first()
+        if in_review and in_review.path == PhoneChange.Path.LOST_PHONE:
             raise PhoneChangeRefused(
                 _(
                     "Your lost-phone request is waiting for review. "
                     "Withdraw it first to change the number yourself."
                 ),
+                code="in_review",
+            )
+        if in_review:
+            raise PhoneChangeRefused(
+                _("Your phone change is waiting for review. You can start another once it is decided."),
                 code="in_review",
             )
         for earlier in PhoneChange.objects.select_for_update().filter(user=user, status__in=PhoneChange.OPEN):
@@ -252,7 +269,9 @@ def phone_change_set_new(*, actor: User, change: PhoneChange, new_phone: str) ->
 
 
 def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> User:
-    """The code sent to the new number completes the change, unless another account holds it."""
+    """The code sent to the new number completes the change, unless another account holds it,
+    or sends it to review when the carrier does not confirm the number is in the borrower's
+    name (then the number is unchanged and the change is ``in_review``)."""
     _locked_open_change_readonly(actor, change.pk, PhoneChange.Status.NEW_SENT)
     change = PhoneChange.objects.get(pk=change.pk, user=actor)
     sms_code_verify(
@@ -264,16 +283,93 @@ def phone_change_confirm_new(*, actor: User, change: PhoneChange, code: str) -> 
             data = {"new": change.new_phone_masked, "why": refusal.code}
             record(action=Action.PHONE_CHANGE_REFUSED, actor=actor, subject=change, data=data)
         raise refusal
+    identity = Identity.objects.filter(user=actor).first()
+    checked = settings.PHONE_CHANGE_CARRIER_CHECK and identity is not None
+    carrier = identity_carrier_check(identity, change.new_phone) if checked else None
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().get(pk=actor.pk)
             change = _locked_open_change(actor, change.pk, PhoneChange.Status.NEW_SENT)
             ensure_not_frozen(user)
             ensure_within_limit(user)
+            if checked:
+                phone_check = phone_check_record(
+                    user=user,
+                    purpose=PhoneCheck.Purpose.PHONE_CHANGE,
+                    phone=change.new_phone,
+                    result=carrier,
+                    phone_change=change,
+                )
+                if phone_check.outcome != PhoneCheck.Outcome.MATCH:
+                    phone_change_review_open(user=user, change=change, phone_check=phone_check)
+                    return user
             phone_number_apply(user=user, change=change, reason="phone changed with the old phone (path a)")
     except IntegrityError:  # taken by a registration in the meantime
         raise _taken() from None
     return user
+
+
+def phone_change_review_open(*, user: User, change: PhoneChange, phone_check: PhoneCheck) -> ReviewCase:
+    """A new number the carrier did not confirm in the borrower's name waits for an officer.
+    Runs in the caller's transaction with ``user`` and ``change`` locked."""
+    change.status = PhoneChange.Status.IN_REVIEW
+    change._change_reason = f"new number at the carrier: {phone_check.outcome}; sent to review"
+    change.save()
+    context = current_request()
+    assessment = risk.assess(
+        user_id=user.pk, ip=context.ip if context else None, request_action=Action.PHONE_CHANGE_NEW_NUMBER
+    )
+    case = review_case_open(
+        kind=PHONE_OTHER_NAME,
+        subject=change,
+        borrower=user,
+        requested_by=user,
+        risk=risk.Assessment(
+            (risk.Reason("phone_not_in_own_name", str(NOT_IN_OWN_NAME), 30), *assessment.reasons)
+        ),
+    )
+    record(
+        action=Action.PHONE_CHANGE_TO_REVIEW,
+        actor=user,
+        subject=change,
+        data={
+            "case": case.pk,
+            "new": change.new_phone_masked,
+            "phone_check": phone_check.outcome,
+            "provider_request_id": phone_check.provider_request_id,
+        },
+    )
+    notification_create(
+        user=user,
+        kind="phone_change_in_review",
+        params={"new": change.new_phone_masked},
+        link="/accounts/phone/change/",
+    )
+    return case
+
+
+def phone_change_review_approve(case: ReviewCase, officer: User) -> None:
+    """Approve action: the number changes as if the carrier had said yes."""
+    change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
+    if change.status != PhoneChange.Status.IN_REVIEW:
+        raise PhoneChangeRefused(_("The request is no longer waiting for review."), code="not_in_review")
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    refusal = number_refusal(user, change.new_phone)
+    if refusal:
+        raise refusal
+    phone_number_apply(
+        user=user, change=change, reason=f"phone changed after review case #{case.pk} (path a)"
+    )
+
+
+def phone_change_review_reject(case: ReviewCase, officer: User | None, reason: str) -> None:
+    """Reject action: the number stays; the borrower is told why in the app."""
+    change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
+    change.status = PhoneChange.Status.REJECTED
+    change._change_reason = f"rejected in review case #{case.pk}"
+    change.save()
+    record(action=Action.PHONE_CHANGE_REJECTED, actor=officer, subject=change, data={"case": case.pk})
+    notification_create(user=change.user, kind="phone_change_rejected", params={"reason": reason})
 
 
 @transaction.atomic

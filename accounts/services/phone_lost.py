@@ -1,16 +1,22 @@
 """Changing the bound phone when the old one is lost (DESIGN.md section 5, path b).
 
 Without the old phone the borrower proves who they are with the password, real name and
-ID number, and proves the new number with a code; an officer then reviews the request.
-Approval changes the number exactly as path a would; rejection tells the borrower why.
+ID number, proves the new number with a code and (LOST_PHONE_FACE_CHECK) passes a face
+check at the identity provider after a separate biometrics consent; an officer then reviews
+the request with the face check's result on the case. Approval changes the number exactly as
+path a would; rejection tells the borrower why.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Identity, PhoneChange, User
+from accounts.identity import CheckResult
+from accounts.models import FaceCheck, Identity, PhoneChange, PhoneCheck, User
+from accounts.policies import Policy
 from accounts.services.codes import Purpose, sms_code_send, sms_code_verify
+from accounts.services.face_check import face_check_finish, face_check_start
 from accounts.services.freeze import ensure_not_frozen
 from accounts.services.login import LoginRefused, password_check
 from accounts.services.notifications import notification_create
@@ -24,6 +30,7 @@ from accounts.services.phone_change import (
     phone_number_apply,
     same_number_refusal,
 )
+from accounts.services.phone_check import identity_carrier_check, phone_check_record
 from accounts.services.sms import sms_queue
 from audit import risk
 from audit.actions import Action
@@ -120,9 +127,10 @@ def phone_lost_send_code(*, change: PhoneChange) -> None:
     )
 
 
-def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase:
-    """The code proves the new number; the request goes to a compliance officer, unless the
-    number is bound to another account (said only now, to the number's holder)."""
+def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase | None:
+    """The code proves the new number; the request goes on to the face check (None), or
+    straight to a compliance officer when no face check is required, unless the number is
+    bound to another account (said only now, to the number's holder)."""
     sms_code_verify(
         purpose=Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), code=code, user=change.user
     )
@@ -130,14 +138,101 @@ def phone_lost_confirm(*, change: PhoneChange, code: str) -> ReviewCase:
     if refusal:
         phone_lost_refuse(change=change, refusal=refusal)
         raise refusal
-    return phone_lost_submit(change=change)
+    if settings.LOST_PHONE_FACE_CHECK:
+        phone_lost_face_wait(change=change)
+        return None
+    return phone_lost_submit(change=change, carrier=_new_number_carrier_check(change))
+
+
+def _new_number_carrier_check(change: PhoneChange) -> CheckResult | None:
+    """Whether the new number is in the borrower's name: evidence for the officer."""
+    identity = Identity.objects.filter(user_id=change.user_id).first()
+    return identity_carrier_check(identity, change.new_phone) if identity else None
+
+
+def _expired() -> LostPhoneRefused:
+    return LostPhoneRefused(_("This request has expired. Start again."), code="expired")
 
 
 @transaction.atomic
-def phone_lost_refuse(*, change: PhoneChange, refusal: PhoneChangeRefused) -> None:
-    """The new number cannot be bound: the request ends here, before any review."""
+def phone_lost_face_wait(*, change: PhoneChange) -> None:
+    """The new number is proven: the request waits for the borrower's face check."""
     change = PhoneChange.objects.select_for_update().get(pk=change.pk)
-    if change.status != PhoneChange.Status.NEW_SENT:
+    if not (change.is_open and change.status == PhoneChange.Status.NEW_SENT):
+        raise _expired()
+    change.status = PhoneChange.Status.FACE_CHECK
+    change._change_reason = "new number proven; waiting for the face check"
+    change.save()
+    record(
+        action=Action.PHONE_LOST_FACE_CHECK, actor=None, subject=change, data={"new": change.new_phone_masked}
+    )
+
+
+def phone_lost_face_start(*, change: PhoneChange, consent: Policy, return_url: str) -> FaceCheck:
+    """Record the biometrics consent and open the provider's liveness page for this request."""
+    change = PhoneChange.objects.select_related("user__identity").get(pk=change.pk)
+    if not (change.is_open and change.status == PhoneChange.Status.FACE_CHECK):
+        raise _expired()
+    if change.face_checks.count() >= settings.FACE_CHECK_STARTS_PER_REQUEST:
+        raise LostPhoneRefused(
+            _("Too many face checks were started for this request. Start a new request tomorrow."),
+            code="too_many_face_checks",
+        )
+    return face_check_start(
+        user=change.user,
+        purpose=FaceCheck.Purpose.PHONE_LOST,
+        policy=consent,
+        return_url=return_url,
+        phone_change=change,
+    )
+
+
+def phone_lost_face_finish(*, change: PhoneChange, biz_token: str) -> ReviewCase:
+    """The borrower came back from the provider's page: a passing check opens the review case.
+
+    A check that did not pass may be tried again, FACE_CHECKS_PER_REQUEST times in all; then
+    the request ends.
+    """
+    check = FaceCheck.objects.filter(phone_change=change, biz_token=biz_token).first()
+    if check is None:
+        raise LostPhoneRefused(_("This face check does not belong to your request."), code="unknown_check")
+    check = face_check_finish(check=check)
+    if check.status == FaceCheck.Status.PASSED:
+        change.refresh_from_db()
+        if change.status == PhoneChange.Status.IN_REVIEW:  # the page was reloaded
+            return ReviewCase.objects.get(
+                kind=LOST_PHONE, subject_id=str(change.pk), status=ReviewCase.Status.OPEN
+            )
+        return phone_lost_submit(change=change, carrier=_new_number_carrier_check(change))
+    if check.status == FaceCheck.Status.UNFINISHED:
+        raise LostPhoneRefused(
+            _("The face check was not finished. Start it again when you are ready."), code="face_unfinished"
+        )
+    failed = change.face_checks.filter(status=FaceCheck.Status.FAILED).count()
+    if failed >= settings.FACE_CHECKS_PER_REQUEST:
+        refusal = LostPhoneRefused(
+            _(
+                "The face check did not match the photo on your ID card. The request is closed; "
+                "visit a service centre with your ID card to change the number."
+            ),
+            code="face_failed",
+        )
+        phone_lost_refuse(change=change, refusal=refusal, status=PhoneChange.Status.FACE_CHECK)
+        raise refusal
+    raise LostPhoneRefused(
+        _("The face check did not match the photo on your ID card. Try again in good light."),
+        code="face_mismatch",
+    )
+
+
+@transaction.atomic
+def phone_lost_refuse(
+    *, change: PhoneChange, refusal: PhoneChangeRefused, status: str = PhoneChange.Status.NEW_SENT
+) -> None:
+    """The request ends here, before any review (the number cannot be bound, or the face
+    check failed too often)."""
+    change = PhoneChange.objects.select_for_update().get(pk=change.pk)
+    if change.status != status:
         return
     change.status = PhoneChange.Status.CANCELLED
     change._change_reason = f"refused: {refusal.code}"
@@ -147,15 +242,17 @@ def phone_lost_refuse(*, change: PhoneChange, refusal: PhoneChangeRefused) -> No
 
 
 @transaction.atomic
-def phone_lost_submit(*, change: PhoneChange) -> ReviewCase:
-    """Open the review case for a lost-phone request whose new number is proven."""
+def phone_lost_submit(*, change: PhoneChange, carrier: CheckResult | None = None) -> ReviewCase:
+    """Open the review case for a lost-phone request whose new number is proven (and, with
+    LOST_PHONE_FACE_CHECK, whose face check passed); the carrier's answer for the new number
+    (asked by the caller, outside the transaction) goes on the case."""
     change = PhoneChange.objects.select_for_update().get(pk=change.pk)
-    if not (
-        change.is_open
-        and change.path == PhoneChange.Path.LOST_PHONE
-        and change.status == PhoneChange.Status.NEW_SENT
-    ):
-        raise LostPhoneRefused(_("This request has expired. Start again."), code="expired")
+    waiting = PhoneChange.Status.FACE_CHECK if settings.LOST_PHONE_FACE_CHECK else PhoneChange.Status.NEW_SENT
+    if not (change.is_open and change.path == PhoneChange.Path.LOST_PHONE and change.status == waiting):
+        raise _expired()
+    face_check = change.face_checks.filter(status=FaceCheck.Status.PASSED).order_by("-checked_at").first()
+    if settings.LOST_PHONE_FACE_CHECK and face_check is None:
+        raise LostPhoneRefused(_("A passing face check is needed first."), code="face_check_required")
     change.status = PhoneChange.Status.IN_REVIEW
     change._change_reason = "sent to review"
     change.save()
@@ -172,7 +269,21 @@ def phone_lost_submit(*, change: PhoneChange) -> ReviewCase:
             (risk.Reason("old_phone_lost", str(_("The old phone is lost")), 20), *assessment.reasons)
         ),
     )
-    record(action=Action.PHONE_LOST_SUBMITTED, actor=None, subject=change, data={"case": case.pk})
+    phone_check = phone_check_record(
+        user=change.user,
+        purpose=PhoneCheck.Purpose.PHONE_LOST,
+        phone=change.new_phone,
+        result=carrier,
+        phone_change=change,
+    )
+    data = {"case": case.pk, "phone_check": phone_check.outcome}
+    if face_check is not None:
+        data |= {
+            "face_check": face_check.pk,
+            "similarity": str(face_check.similarity),
+            "provider_request_id": face_check.result_request_id,
+        }
+    record(action=Action.PHONE_LOST_SUBMITTED, actor=None, subject=change, data=data)
     sms_queue(
         to=change.new_phone,
         template="phone_lost_received",
@@ -216,9 +327,9 @@ def phone_lost_reject(case: ReviewCase, officer: User | None, reason: str) -> No
 
 @transaction.atomic
 def phone_lost_cancel(*, actor: User, change: PhoneChange) -> None:
-    """The borrower withdraws a lost-phone request still waiting for review."""
+    """The borrower withdraws a lost-phone request waiting for the face check or for review."""
     change = PhoneChange.objects.select_for_update().get(pk=change.pk, user=actor)
-    if change.status != PhoneChange.Status.IN_REVIEW:
+    if change.status not in (PhoneChange.Status.FACE_CHECK, PhoneChange.Status.IN_REVIEW):
         return
     change.status = PhoneChange.Status.CANCELLED
     change._change_reason = "withdrawn by the borrower"

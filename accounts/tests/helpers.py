@@ -14,3 +14,19 @@ def wrong(code: str) -> str:
 
 
 Purpose = SmsCode.Purpose
+
+
+FACE_RETURN_URL = "http://testserver/accounts/phone/lost/face/"
+
+
+def face_check(change, faceid, *, source="camera"):
+    """Start the face check of a lost-phone request (consent first), go through the simulator's
+    page as the borrower would, and come back: returns what coming back returns (the case)."""
+    from accounts.policies import current_policy
+    from accounts.services import phone_lost_face_finish, phone_lost_face_start
+
+    check = phone_lost_face_start(
+        change=change, consent=current_policy("biometrics", "en"), return_url=FACE_RETURN_URL
+    )
+    faceid.finish(check.biz_token, source)
+    return phone_lost_face_finish(change=change, biz_token=check.biz_token)

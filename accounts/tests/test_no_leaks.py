@@ -94,3 +94,39 @@ def test_no_full_phone_or_id_number_in_logs_audit_data_or_the_database(client, d
             if (table, column) in ALLOWED:
                 continue
             assert not any(needle in str(value) for needle in NEEDLES), (table, column)
+
+
+def test_the_identity_and_face_checks_leave_no_number_name_or_face_data_behind(
+    client, deliver, last_code, caplog, faceid
+):
+    from accounts.services import identity_verify
+    from accounts.tests.factories import BorrowerFactory
+    from accounts.tests.helpers import face_check
+
+    caplog.set_level(logging.DEBUG)
+    name = "欧阳娜娜"
+    borrower = BorrowerFactory(phone=PHONE)
+    identity_verify(actor=borrower, real_name=name, id_number=ID_NUMBER)
+    details = {"phone": PHONE, "password": "borrower-pass-123", "real_name": name, "id_number": ID_NUMBER}
+    with deliver():
+        client.post("/accounts/phone/lost/", {**details, "new_phone": NEW_PHONE})
+    client.post("/accounts/phone/lost/code/", {"code": last_code(NEW_PHONE)})
+    change = borrower.phone_changes.get()
+    with deliver():
+        case = face_check(change, faceid)
+    assert case.kind == "phone_lost"
+
+    for log in caplog.records:
+        text = log.getMessage() + (log.exc_text or "") + str(log.args)
+        assert not find_pii(text) and name not in text, text
+    for data in AuditEvent.objects.values_list("data", flat=True):
+        assert not find_pii_in(data) and name not in json.dumps(data, ensure_ascii=False), data
+    # The name lives only in the identity and its history; no table keeps an image.
+    named = {("accounts_identity", "real_name"), ("accounts_historicalidentity", "real_name")}
+    for table, row in database_rows():
+        for column, value in row.items():
+            if (table, column) in ALLOWED:
+                continue
+            assert not any(needle in str(value) for needle in NEEDLES), (table, column)
+            assert (table, column) in named or name not in str(value), (table, column)
+            assert not str(value).startswith(("data:image", "/9j/", "iVBOR")), (table, column)  # no picture

@@ -4,7 +4,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.models import Notification, PhoneChange, SmsCodeSend
+from accounts.models import Notification, PhoneChange, PhoneCheck, SmsCodeSend
+from accounts.review_kinds import phone_other_name_summary
 from accounts.selectors import last_phone_change_at
 from accounts.services import (
     AccountFrozen,
@@ -17,9 +18,11 @@ from accounts.services import (
     phone_change_set_new,
     phone_change_start,
 )
-from accounts.tests.factories import BorrowerFactory
+from accounts.tests.factories import BorrowerFactory, StaffFactory
 from accounts.tests.helpers import wrong
-from audit.models import AuditEvent
+from audit.models import AuditEvent, ReviewCase
+from audit.services import review_case_decide
+from conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +178,97 @@ def test_another_borrowers_change_is_not_found(deliver, borrower):
     other = BorrowerFactory()
     with pytest.raises(PhoneChange.DoesNotExist):
         phone_change_confirm_old(actor=other, change=change, code="123456")
+
+
+# The carrier's three-element check of the new number (PHONE_CHANGE_CARRIER_CHECK)
+
+OTHER_NAME = "+8613900130990"  # the FaceID simulator: not in the borrower's name
+
+
+@pytest.fixture
+def verified(faceid):
+    from accounts.services import identity_verify
+
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
+    return borrower
+
+
+def test_a_new_number_in_the_borrowers_name_changes_at_once(deliver, last_code, verified, faceid):
+    user = change_phone(deliver, last_code, verified)
+    assert str(user.phone) == NEW
+    check = PhoneCheck.objects.get(purpose="phone_change")
+    assert (check.outcome, check.phone_masked, check.phone_change) == (
+        "match",
+        "139****9000",
+        PhoneChange.objects.get(),
+    )
+    assert not ReviewCase.objects.exists()
+
+
+def test_a_new_number_in_someone_elses_name_goes_to_review_with_the_carriers_answer(
+    deliver, last_code, verified, faceid
+):
+    user = change_phone(deliver, last_code, verified, new=OTHER_NAME)
+    assert str(user.phone) == OLD
+    change = PhoneChange.objects.get()
+    assert change.status == "in_review"
+    case = ReviewCase.objects.get()
+    assert (case.kind, case.borrower, case.reasons[0]["code"]) == (
+        "phone_other_name",
+        verified,
+        "phone_not_in_own_name",
+    )
+    check = PhoneCheck.objects.get(purpose="phone_change")
+    event = AuditEvent.objects.get(action="phone_change.to_review")
+    assert event.data == {
+        "case": case.pk,
+        "new": "139****0990",
+        "phone_check": "mismatch",
+        "provider_request_id": check.provider_request_id,
+    }
+    rows = dict((str(k), str(v)) for k, v in phone_other_name_summary(case))
+    assert rows["New number at the carrier"] == "Not in the borrower's name"
+    assert Notification.objects.filter(user=verified, kind="phone_change_in_review").exists()
+    with pytest.raises(PhoneChangeRefused, match="waiting for review"):
+        phone_change_start(actor=verified)
+
+    with deliver():
+        review_case_decide(
+            actor=StaffFactory(role="officer"), case_id=case.pk, verdict="approve", reason="called the holder"
+        )
+    verified.refresh_from_db()
+    assert str(verified.phone) == OTHER_NAME and PhoneChange.objects.get().status == "completed"
+
+
+def test_rejecting_keeps_the_number_and_tells_the_borrower(deliver, last_code, verified, faceid):
+    change_phone(deliver, last_code, verified, new=OTHER_NAME)
+    case = ReviewCase.objects.get()
+    review_case_decide(
+        actor=StaffFactory(role="officer"), case_id=case.pk, verdict="reject", reason="not the holder"
+    )
+    verified.refresh_from_db()
+    assert str(verified.phone) == OLD and PhoneChange.objects.get().status == "rejected"
+    assert Notification.objects.get(user=verified, kind="phone_change_rejected").params == {
+        "reason": "not the holder"
+    }
+
+
+def test_a_carrier_that_does_not_answer_sends_the_change_to_review(deliver, last_code, verified, settings):
+    change = set_new(deliver, last_code, verified)
+    settings.FACEID_ENDPOINT = f"http://127.0.0.1:{free_port()}"
+    with deliver():
+        user = phone_change_confirm_new(actor=verified, change=change, code=last_code(NEW))
+    assert str(user.phone) == OLD and PhoneChange.objects.get().status == "in_review"
+    assert PhoneCheck.objects.get(purpose="phone_change").outcome == "unavailable"
+
+
+def test_a_borrower_without_an_identity_is_not_checked(deliver, last_code, borrower, faceid):
+    user = change_phone(deliver, last_code, borrower, new=OTHER_NAME)  # nothing to compare with
+    assert str(user.phone) == OTHER_NAME and not faceid.calls("PhoneVerification")
+
+
+def test_without_the_setting_the_carrier_is_not_asked(deliver, last_code, verified, settings, faceid):
+    settings.PHONE_CHANGE_CARRIER_CHECK = False
+    user = change_phone(deliver, last_code, verified, new=OTHER_NAME)
+    assert str(user.phone) == OTHER_NAME and not PhoneCheck.objects.filter(purpose="phone_change").exists()

@@ -1,12 +1,16 @@
 """Path b: the old phone is lost; an officer reviews the request."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import Notification, PhoneChange, SmsCodeSend
+from accounts.models import Consent, FaceCheck, Notification, PhoneChange, PhoneCheck, SmsCodeSend
+from accounts.policies import CURRENT, current_policy
+from accounts.review_kinds import lost_phone_summary
 from accounts.services import (
+    FaceCheckRefused,
     LoginRefused,
     LostPhoneRefused,
     PhoneChangeRefused,
@@ -14,12 +18,17 @@ from accounts.services import (
     phone_change_start,
     phone_lost_cancel,
     phone_lost_confirm,
+    phone_lost_face_finish,
+    phone_lost_face_start,
     phone_lost_start,
+    phone_lost_submit,
 )
+from accounts.tests import identity_numbers as ids
 from accounts.tests.factories import BorrowerFactory, StaffFactory
-from accounts.tests.helpers import wrong
+from accounts.tests.helpers import FACE_RETURN_URL, face_check, wrong
 from audit.models import AuditEvent, ReviewCase
 from audit.services import ReviewActionFailed, review_case_decide
+from conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -46,14 +55,17 @@ def start(deliver, **overrides):
         return phone_lost_start(**{**details, **overrides})
 
 
-def submit(deliver, last_code):
+def submit(deliver, last_code, faceid):
     change = start(deliver)
     with deliver():
-        return phone_lost_confirm(change=change, code=last_code(NEW))
+        assert phone_lost_confirm(change=change, code=last_code(NEW)) is None  # the face check is next
+        return face_check(change, faceid)
 
 
-def test_the_request_goes_to_review_and_approval_changes_the_number(deliver, last_code, sms_outbox, borrower):
-    case = submit(deliver, last_code)
+def test_the_request_goes_to_review_and_approval_changes_the_number(
+    deliver, last_code, sms_outbox, borrower, faceid
+):
+    case = submit(deliver, last_code, faceid)
 
     assert (case.kind, case.status, case.borrower, case.requested_by) == (
         "phone_lost",
@@ -84,8 +96,8 @@ def test_the_request_goes_to_review_and_approval_changes_the_number(deliver, las
     assert Notification.objects.filter(user=borrower, kind="phone_changed").exists()
 
 
-def test_rejection_tells_the_borrower_why(deliver, last_code, sms_outbox, borrower):
-    case = submit(deliver, last_code)
+def test_rejection_tells_the_borrower_why(deliver, last_code, sms_outbox, borrower, faceid):
+    case = submit(deliver, last_code, faceid)
     with deliver():
         review_case_decide(
             actor=StaffFactory(role="officer"),
@@ -168,15 +180,15 @@ def test_a_wrong_code_keeps_it_out_of_review(deliver, last_code, borrower):
     assert not ReviewCase.objects.exists()
 
 
-def test_withdrawing_cancels_the_case(deliver, last_code, borrower):
-    case = submit(deliver, last_code)
+def test_withdrawing_cancels_the_case(deliver, last_code, borrower, faceid):
+    case = submit(deliver, last_code, faceid)
     phone_lost_cancel(actor=borrower, change=PhoneChange.objects.get())
     case.refresh_from_db()
     assert case.status == "cancelled" and PhoneChange.objects.get().status == "cancelled"
 
 
-def test_approval_fails_cleanly_when_the_number_was_taken_meanwhile(deliver, last_code, borrower):
-    case = submit(deliver, last_code)
+def test_approval_fails_cleanly_when_the_number_was_taken_meanwhile(deliver, last_code, borrower, faceid):
+    case = submit(deliver, last_code, faceid)
     BorrowerFactory(phone=NEW)
     with pytest.raises(ReviewActionFailed, match="cannot be bound"):
         review_case_decide(
@@ -186,14 +198,14 @@ def test_approval_fails_cleanly_when_the_number_was_taken_meanwhile(deliver, las
     assert case.status == "open" and PhoneChange.objects.get().status == "in_review"
 
 
-def test_path_a_waits_while_a_lost_phone_request_is_in_review(deliver, last_code, borrower):
-    submit(deliver, last_code)
+def test_path_a_waits_while_a_lost_phone_request_is_in_review(deliver, last_code, borrower, faceid):
+    submit(deliver, last_code, faceid)
     SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
     with pytest.raises(PhoneChangeRefused, match="waiting for review"):
         phone_change_start(actor=borrower)
 
 
-def test_risk_rules_raise_the_score(deliver, last_code, borrower, settings):
+def test_risk_rules_raise_the_score(deliver, last_code, borrower, settings, faceid):
     from django.db import transaction
 
     from audit.actions import Action
@@ -201,14 +213,162 @@ def test_risk_rules_raise_the_score(deliver, last_code, borrower, settings):
 
     with transaction.atomic():
         record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
-    case = submit(deliver, last_code)
+    case = submit(deliver, last_code, faceid)
     assert [r["code"] for r in case.reasons] == ["old_phone_lost", "identity_reuse_attempt"]
     assert case.risk_score == 80 and case.approvals_needed == 2  # high risk: four eyes
 
 
-def test_one_request_in_review_at_a_time(deliver, last_code, borrower):
-    submit(deliver, last_code)
+def test_one_request_in_review_at_a_time(deliver, last_code, borrower, faceid):
+    submit(deliver, last_code, faceid)
     SmsCodeSend.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
     with pytest.raises(LostPhoneRefused, match="already waiting"):
         start(deliver, new_phone="+8613500135000")
     assert ReviewCase.objects.count() == 1
+
+
+# The face check (LOST_PHONE_FACE_CHECK)
+
+
+def proven(deliver, last_code):
+    """A request whose new number is proven: it waits for the face check."""
+    change = start(deliver)
+    with deliver():
+        assert phone_lost_confirm(change=change, code=last_code(NEW)) is None
+    change.refresh_from_db()
+    assert change.status == "face_check"
+    return change
+
+
+def test_the_case_opens_only_after_a_passing_face_check_and_shows_its_result(
+    deliver, last_code, borrower, faceid
+):
+    change = proven(deliver, last_code)
+    assert not ReviewCase.objects.exists()
+    with pytest.raises(LostPhoneRefused, match="passing face check"):
+        phone_lost_submit(change=change)
+    case = face_check(change, faceid)
+
+    check = FaceCheck.objects.get()
+    [result_call] = faceid.calls("GetDetectInfoEnhanced")
+    assert (check.status, check.similarity, check.result_request_id) == (
+        "passed",
+        Decimal("92.40"),
+        result_call["request_id"],
+    )
+    assert check.phone_change == change and check.checked_at is not None
+    submitted = AuditEvent.objects.get(action="phone_lost.submitted")
+    assert submitted.data == {
+        "case": case.pk,
+        "phone_check": "match",
+        "face_check": check.pk,
+        "similarity": "92.40",
+        "provider_request_id": result_call["request_id"],
+    }
+    rows = dict((str(label), str(value)) for label, value in lost_phone_summary(case))
+    assert rows["Face check"] == "Passed" and rows["Face similarity (pass at 70)"] == "92.40"
+    assert rows["New number at the carrier"] == "In the borrower's name"
+    assert rows["Provider request id"] == result_call["request_id"] and rows["Face checked at"]
+
+
+def test_the_biometrics_consent_is_recorded_before_the_provider_is_asked(
+    deliver, last_code, borrower, faceid
+):
+    change = proven(deliver, last_code)
+    face_check(change, faceid)
+    consent = Consent.objects.get(user=borrower, document="biometrics")
+    assert (
+        consent.version == CURRENT["biometrics"]
+        and consent.text_sha256 == current_policy("biometrics", "en").sha256
+    )
+    check = FaceCheck.objects.get()
+    assert check.consent == consent
+    [start_call] = faceid.calls("DetectAuth")
+    assert consent.accepted_at.timestamp() < start_call["at"]
+    recorded = AuditEvent.objects.get(action="consent.recorded", data__document="biometrics")
+    started = AuditEvent.objects.get(action="face_check.started")
+    assert recorded.pk < started.pk and started.data["consent"] == consent.pk
+
+
+def test_a_consent_for_another_document_is_not_enough(deliver, last_code, borrower, faceid):
+    change = proven(deliver, last_code)
+    with pytest.raises(ValueError, match="biometrics"):
+        phone_lost_face_start(
+            change=change, consent=current_policy("privacy", "en"), return_url=FACE_RETURN_URL
+        )
+    assert not faceid.calls()
+
+
+def test_a_failing_face_check_can_be_tried_again_then_ends_the_request(deliver, last_code, settings, faceid):
+    settings.FACE_CHECKS_PER_REQUEST = 2
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number=ids.FACE_FAILS)
+    change = start(deliver, id_number=ids.FACE_FAILS)
+    with deliver():
+        phone_lost_confirm(change=change, code=last_code(NEW))
+    with pytest.raises(LostPhoneRefused, match="Try again") as first:
+        face_check(change, faceid)
+    assert first.value.code == "face_mismatch"
+    with pytest.raises(LostPhoneRefused, match="request is closed") as second:
+        face_check(change, faceid)
+    assert second.value.code == "face_failed"
+    assert not ReviewCase.objects.exists()
+    assert PhoneChange.objects.get().status == "cancelled"
+    assert list(FaceCheck.objects.values_list("status", "similarity")) == [("failed", Decimal("38.50"))] * 2
+    assert AuditEvent.objects.get(action="phone_lost.refused").data["why"] == "face_failed"
+
+
+def test_an_unfinished_face_check_opens_nothing(deliver, last_code, borrower, faceid):
+    change = proven(deliver, last_code)
+    check = phone_lost_face_start(
+        change=change, consent=current_policy("biometrics", "en"), return_url=FACE_RETURN_URL
+    )
+    with pytest.raises(LostPhoneRefused, match="not finished"):
+        phone_lost_face_finish(change=change, biz_token=check.biz_token)  # came back without the picture
+    check.refresh_from_db()
+    assert check.status == "unfinished" and not ReviewCase.objects.exists()
+    assert PhoneChange.objects.get().status == "face_check"  # and may start again
+    assert face_check(change, faceid).kind == "phone_lost"
+
+
+def test_a_token_of_another_request_is_refused(deliver, last_code, borrower, faceid):
+    change = proven(deliver, last_code)
+    with pytest.raises(LostPhoneRefused, match="does not belong"):
+        phone_lost_face_finish(change=change, biz_token="SOMEONEELSES")
+    assert not faceid.calls()
+
+
+def test_provider_down_at_the_face_check_changes_nothing(deliver, last_code, borrower, faceid, settings):
+    change = proven(deliver, last_code)
+    settings.FACEID_ENDPOINT = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(FaceCheckRefused, match="try again later"):
+        phone_lost_face_start(
+            change=change, consent=current_policy("biometrics", "en"), return_url=FACE_RETURN_URL
+        )
+    assert not FaceCheck.objects.exists() and PhoneChange.objects.get().status == "face_check"
+
+
+def test_without_the_setting_the_case_opens_after_the_code(deliver, last_code, borrower, settings, faceid):
+    settings.LOST_PHONE_FACE_CHECK = False
+    change = start(deliver)
+    with deliver():
+        case = phone_lost_confirm(change=change, code=last_code(NEW))
+    assert case.kind == "phone_lost" and not faceid.calls("DetectAuth")
+    assert dict((str(k), str(v)) for k, v in lost_phone_summary(case))["Face check"] == "none"
+
+
+def test_a_new_number_in_someone_elses_name_is_shown_on_the_case(deliver, last_code, borrower, faceid):
+    other_name = "+8613900130990"  # the simulator: not in the borrower's name
+    change = start(deliver, new_phone=other_name)
+    with deliver():
+        phone_lost_confirm(change=change, code=last_code(other_name))
+    case = face_check(change, faceid)
+    check = PhoneCheck.objects.get(purpose="phone_lost")
+    assert (check.outcome, check.phone_masked, check.phone_change_id) == (
+        "mismatch",
+        "139****0990",
+        change.pk,
+    )
+    rows = dict((str(label), str(value)) for label, value in lost_phone_summary(case))
+    assert rows["New number at the carrier"] == "Not in the borrower's name"
+    assert rows["Carrier check request id"] == check.provider_request_id
+    assert AuditEvent.objects.get(action="phone_lost.submitted").data["phone_check"] == "mismatch"

@@ -107,3 +107,32 @@ def test_a_number_of_another_account_is_refused_on_a_fresh_page_to_enter_another
     assert response["Location"] == "/accounts/phone/change/"
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "cannot be bound to your account" in page and code not in page
+
+
+def test_a_new_number_not_in_the_borrowers_name_shows_the_review_on_the_page(
+    sign_in, deliver, last_code, faceid
+):
+    from accounts.services import identity_verify
+
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
+    client = sign_in(borrower)
+    with deliver():
+        client.post("/accounts/phone/change/")
+    change = PhoneChange.objects.get()
+    client.post(f"/accounts/phone/change/{change.pk}/old/", {"code": last_code(OLD)})
+    allow_next_code()
+    with deliver():
+        client.post(f"/accounts/phone/change/{change.pk}/new/", {"new_phone": "139 0013 0990"})
+    with deliver():
+        response = client.post(
+            f"/accounts/phone/change/{change.pk}/confirm/",
+            {"code": last_code("+8613900130990")},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response["Location"] == "/accounts/phone/change/"
+    page = client.get("/accounts/phone/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "did not confirm that 139****0990 is registered in your name" in page
+    assert "Your change to 139****0990 is waiting for a compliance officer" in page
+    borrower.refresh_from_db()
+    assert str(borrower.phone) == OLD

@@ -1,6 +1,9 @@
+from urllib.parse import urlsplit
+
+import httpx
 import pytest
 
-from accounts.models import PhoneChange
+from accounts.models import FaceCheck, PhoneChange
 from accounts.services import identity_verify
 from accounts.tests.factories import BorrowerFactory, StaffFactory
 from audit.models import ReviewCase
@@ -25,7 +28,23 @@ def borrower():
     return borrower
 
 
-def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_code, borrower, sign_in):
+def through_the_face_check(client, faceid, *, source="camera"):
+    """Consent, the provider's page (as the borrower's browser would use it) and back."""
+    page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Consent to process facial information" in page and "Tencent Cloud FaceID" in page
+    response = client.post("/accounts/phone/lost/face/start/", {"consent": "on"})
+    assert response["Location"] == "/accounts/phone/lost/face/go/"
+    check = FaceCheck.objects.latest("id")
+    assert check.liveness_url in client.get("/accounts/phone/lost/face/go/").content.decode()
+    at_provider = httpx.post(
+        f"{faceid.url}/h5/liveness/done", data={"token": check.biz_token, "source": source}, trust_env=False
+    )
+    back = urlsplit(at_provider.headers["location"])
+    assert back.path == "/accounts/phone/lost/face/"
+    return client.get(f"{back.path}?{back.query}", HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_code, borrower, sign_in, faceid):
     assert client.get("/accounts/phone/lost/").status_code == 200  # no sign-in needed
     with deliver():
         assert client.post("/accounts/phone/lost/", DETAILS)["Location"] == "/accounts/phone/lost/"
@@ -34,6 +53,9 @@ def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_cod
     with deliver():
         response = client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
     assert response["Location"] == "/accounts/phone/lost/"
+    assert not ReviewCase.objects.exists()
+    with deliver():
+        assert through_the_face_check(client, faceid)["Location"] == "/accounts/phone/lost/"
     case = ReviewCase.objects.get()
     page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Waiting for a compliance officer" in page and f"#{case.pk}" in page
@@ -70,11 +92,12 @@ def test_a_wrong_code_is_shown(client, deliver, borrower):
     assert response.status_code == 400 and not ReviewCase.objects.exists()
 
 
-def test_withdraw(client, deliver, last_code, borrower):
+def test_withdraw(client, deliver, last_code, borrower, faceid):
     with deliver():
         client.post("/accounts/phone/lost/", DETAILS)
     with deliver():
         client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
+        through_the_face_check(client, faceid)
     client.post("/accounts/phone/lost/withdraw/")
     assert ReviewCase.objects.get().status == "cancelled"
     assert client.get("/accounts/phone/lost/").context["form"] is not None  # can start again
@@ -89,4 +112,36 @@ def test_another_browser_sees_nothing_of_the_request(client, deliver, borrower):
     assert "139****9000" not in stranger
     assert (
         Client().post("/accounts/phone/lost/code/", {"code": "123456"})["Location"] == "/accounts/phone/lost/"
+    )
+
+
+def test_the_face_check_needs_the_consent_ticked(client, deliver, last_code, borrower, faceid):
+    with deliver():
+        client.post("/accounts/phone/lost/", DETAILS)
+    client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
+    response = client.post("/accounts/phone/lost/face/start/", {}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    assert not faceid.calls() and not FaceCheck.objects.exists()
+
+
+def test_a_face_that_does_not_match_keeps_the_request_out_of_review(client, deliver, last_code, faceid):
+    from accounts.tests import identity_numbers as ids
+
+    borrower = BorrowerFactory(phone=OLD)
+    identity_verify(actor=borrower, real_name="张三", id_number=ids.FACE_FAILS)
+    with deliver():
+        client.post("/accounts/phone/lost/", {**DETAILS, "id_number": ids.FACE_FAILS})
+    client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
+    through_the_face_check(client, faceid, source="upload")
+    page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "did not match the photo on your ID card" in page and "Waiting for the face check" in page
+    assert not ReviewCase.objects.exists()
+
+
+def test_coming_back_without_a_request_or_token_goes_to_the_start(client, faceid):
+    assert client.get("/accounts/phone/lost/face/?token=X")["Location"] == "/accounts/phone/lost/"
+    assert client.get("/accounts/phone/lost/face/go/")["Location"] == "/accounts/phone/lost/"
+    assert (
+        client.post("/accounts/phone/lost/face/start/", {"consent": "on"})["Location"]
+        == "/accounts/phone/lost/"
     )

@@ -32,7 +32,10 @@ def _own_change(request, change_id: int) -> PhoneChange:
 
 def _page(request, change: PhoneChange | None, *, code_form=None, phone_form=None, status=200):
     lost = selectors.latest_lost_phone_request(request.user)
+    reviewed = selectors.latest_reviewed_phone_change(request.user)
     context = {
+        "reviewed": reviewed,
+        "reviewed_case": selectors.phone_change_case(reviewed) if reviewed else None,
         "change": change,
         "code_form": code_form or CodeForm(),
         "phone_form": phone_form or NewPhoneForm(),
@@ -110,6 +113,17 @@ def phone_change_confirm(request, change_id):
                 messages.error(request, exc.message)
                 return redirect("accounts:phone_change")
         else:
+            change.refresh_from_db()
+            if change.status == PhoneChange.Status.IN_REVIEW:
+                messages.info(
+                    request,
+                    _(
+                        "The carrier did not confirm that %(phone)s is registered in your name, so a "
+                        "compliance officer will review the change. Your number stays the same until then."
+                    )
+                    % {"phone": change.new_phone_masked},
+                )
+                return redirect("accounts:phone_change")
             update_session_auth_hash(request, user)
             messages.success(
                 request,

@@ -1,17 +1,22 @@
 """Changing the bound phone with the old one lost (DESIGN.md path b). No sign-in: the old phone is gone."""
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, session
 from accounts.forms import CodeForm, PhoneLostForm
-from accounts.models import PhoneChange
+from accounts.models import FaceCheck, PhoneChange
+from accounts.policies import current_policy
 from accounts.services import (
     DomainError,
     phone_lost_cancel,
     phone_lost_confirm,
+    phone_lost_face_finish,
+    phone_lost_face_start,
     phone_lost_send_code,
     phone_lost_start,
 )
@@ -28,11 +33,27 @@ def _own_request(request) -> PhoneChange | None:
     return PhoneChange.objects.filter(pk=state["change_id"], path=PhoneChange.Path.LOST_PHONE).first()
 
 
+class BiometricsConsentForm(forms.Form):
+    consent = forms.BooleanField(
+        label=_("I agree to the processing of my facial information for this check, as described above.")
+    )
+
+
+def _status_page(request, change, *, code_form=None, consent_form=None, status=200):
+    context = {
+        "change": change,
+        "code_form": code_form or CodeForm(),
+        "consent_form": consent_form or BiometricsConsentForm(),
+        "biometrics": current_policy("biometrics"),
+        "case": selectors.lost_phone_case(change),
+    }
+    return render(request, "accounts/phone_lost_status.html", context, status=status)
+
+
 def phone_lost(request):
     change = _own_request(request)
     if change and change.status != PhoneChange.Status.CANCELLED and request.method == "GET":
-        context = {"change": change, "code_form": CodeForm(), "case": selectors.lost_phone_case(change)}
-        return render(request, "accounts/phone_lost_status.html", context)
+        return _status_page(request, change)
     form = PhoneLostForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -58,12 +79,62 @@ def phone_lost_code(request):
         except DomainError as exc:
             form.add_error("code", exc.message)
         else:
-            messages.success(
-                request, _("Your request is with our compliance team (case %(id)s).") % {"id": case.pk}
-            )
+            if case is None:
+                messages.success(request, _("The new number is confirmed. One more step: a face check."))
+            else:
+                messages.success(
+                    request, _("Your request is with our compliance team (case %(id)s).") % {"id": case.pk}
+                )
             return redirect("accounts:phone_lost")
-    context = {"change": change, "code_form": form, "case": None}
-    return render(request, "accounts/phone_lost_status.html", context, status=400)
+    return _status_page(request, change, code_form=form, status=400)
+
+
+@require_POST
+def phone_lost_face_begin(request):
+    """The biometrics consent, then the provider's liveness page (through a page of ours: the
+    form-action policy keeps form posts on this site)."""
+    change = _own_request(request)
+    if change is None:
+        return redirect("accounts:phone_lost")
+    form = BiometricsConsentForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, change, consent_form=form, status=400)
+    try:
+        phone_lost_face_start(
+            change=change,
+            consent=current_policy("biometrics"),
+            return_url=request.build_absolute_uri(reverse("accounts:phone_lost_face")),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:phone_lost")
+    return redirect("accounts:phone_lost_face_go")
+
+
+def phone_lost_face_go(request):
+    change = _own_request(request)
+    check = change and change.face_checks.filter(status=FaceCheck.Status.PENDING).order_by("-id").first()
+    if not check:
+        return redirect("accounts:phone_lost")
+    return render(request, "accounts/phone_lost_face_go.html", {"check": check})
+
+
+def phone_lost_face(request):
+    """The provider's page sends the borrower back here with its token; the result is asked
+    of the provider, never read from the browser."""
+    change = _own_request(request)
+    token = request.GET.get("token", "")
+    if change is None or not token:
+        return redirect("accounts:phone_lost")
+    try:
+        case = phone_lost_face_finish(change=change, biz_token=token[:64])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Your request is with our compliance team (case %(id)s).") % {"id": case.pk}
+        )
+    return redirect("accounts:phone_lost")
 
 
 @require_POST

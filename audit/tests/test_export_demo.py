@@ -9,10 +9,11 @@ from lending.tests.test_settings import BARE_ENV, python
 SOURCES = ["--source", "events", "--source", "users", "--source", "cards", "--source", "loans"]
 
 
-def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_path, bank):
+def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_path, bank, faceid):
     env = {
         **BARE_ENV,
         **bank.environment(),  # seed_demo binds the demo card at the sandbox bank
+        **faceid.env(),  # and files a lost-phone request through the face check
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
         "AUDIT_EXPORT_DIR": str(tmp_path / "exports"),
     }
@@ -46,11 +47,12 @@ def test_demo_auditor_exports_the_demo_history_and_verify_export_accepts_it(tmp_
     assert refused.returncode == 1 and "events.csv: content differs" in refused.stderr
 
 
-def test_exports_read_from_the_replica_when_one_is_configured(tmp_path, bank):
+def test_exports_read_from_the_replica_when_one_is_configured(tmp_path, bank, faceid):
     primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
     env = {
         **BARE_ENV,
         **bank.environment(),
+        **faceid.env(),
         "DATABASE_URL": f"sqlite:///{primary}",
         "AUDIT_EXPORT_DIR": str(tmp_path / "exports"),
     }

@@ -24,7 +24,28 @@ def import_object(dotted: str):
 
 
 def test_the_stack_has_every_service():
-    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "beat", "bank-keys", "bank"}
+    assert set(COMPOSE["services"]) == {
+        "postgres",
+        "redis",
+        "web",
+        "worker",
+        "beat",
+        "bank-keys",
+        "bank",
+        "faceid",
+    }
+
+
+def test_the_identity_simulator_checks_the_keys_the_platform_signs_with():
+    command = command_of("faceid")
+    assert command.startswith("python -m sandboxes.faceid ")
+    port = re.search(r"--port (\d+)", command).group(1)
+    simulator = COMPOSE["services"]["faceid"]["environment"]
+    for service in ("web", "worker", "beat"):
+        environment = COMPOSE["services"][service]["environment"]
+        assert environment["FACEID_ENDPOINT"] == f"http://faceid:{port}"
+        for name in ("FACEID_SECRET_ID", "FACEID_SECRET_KEY", "FACEID_RULE_ID"):
+            assert environment[name] == simulator[name], name
 
 
 def test_the_sandbox_bank_runs_as_its_own_server_that_the_platform_reaches_over_http():

@@ -53,6 +53,9 @@ def production_env(**overrides):
         "BANK_HTTP_URL": "https://bank.example.cn",
         "BANK_PLATFORM_PRIVATE_KEY": str(private),
         "BANK_PUBLIC_KEY": str(public),  # any public key will do for booting
+        "FACEID_SECRET_ID": "AKID" + secrets.token_hex(16),
+        "FACEID_SECRET_KEY": secrets.token_urlsafe(24),
+        "FACEID_RULE_ID": "7",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -165,3 +168,27 @@ def test_production_with_the_http_bank_needs_its_url_and_real_keys(overrides, me
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"FACEID_SECRET_ID": None}, "FACEID_SECRET_ID must be set"),
+        ({"FACEID_SECRET_KEY": None}, "FACEID_SECRET_KEY must be set"),
+        ({"FACEID_RULE_ID": None}, "FACEID_RULE_ID must be set"),
+        ({"FACEID_SECRET_KEY": project_settings.DEV_FACEID_SECRET_KEY}, "is the development key"),
+        ({}, None),
+    ],
+)
+def test_production_needs_the_identity_providers_credentials(overrides, message):
+    result = python("manage.py", "check", env=production_env(**overrides))
+    if message is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0 and message in result.stderr
+
+
+def test_production_reaches_faceid_over_https_by_default():
+    script = "import django; from django.conf import settings as s; django.setup(); print(s.FACEID_ENDPOINT)"
+    result = python("-c", script, env=production_env())
+    assert result.stdout.strip() == "https://faceid.tencentcloudapi.com", result.stderr

@@ -6,8 +6,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.models import User
-from accounts.services import identity_verify, phone_lost_start, phone_lost_submit, staff_create
+from accounts.services import identity_verify, phone_lost_start, staff_create
+from accounts.services.phone_lost import phone_lost_face_wait
 from accounts.tests.factories import BorrowerFactory
+from accounts.tests.helpers import face_check
 from audit.models import ReviewCase
 
 pytestmark = pytest.mark.browser
@@ -18,7 +20,7 @@ def totp_code(device: TOTPDevice) -> str:
 
 
 @pytest.fixture
-def lost_phone_case():
+def lost_phone_case(faceid):
     borrower = BorrowerFactory(phone="+8613700137000")
     identity_verify(actor=borrower, real_name="李四", id_number="310101198506152345")
     change = phone_lost_start(
@@ -28,7 +30,8 @@ def lost_phone_case():
         id_number="310101198506152345",
         new_phone="+8613600136000",
     )
-    return phone_lost_submit(change=change)
+    phone_lost_face_wait(change=change)  # the code step is the new phone's
+    return face_check(change, faceid)
 
 
 def test_officer_signs_in_with_totp_and_approves_a_lost_phone_case(page, lost_phone_case):
@@ -48,6 +51,7 @@ def test_officer_signs_in_with_totp_and_approves_a_lost_phone_case(page, lost_ph
     page.locator("#new-review-cases a").click()
     page.locator("#result_list a", has_text=f"#{lost_phone_case.pk}").click()
     expect(page.locator(".review-case")).to_contain_text("136****6000")
+    expect(page.locator(".review-case")).to_contain_text("92.40")  # the face check's similarity
     page.fill("textarea[name=reason]", "Identity documents match; called the borrower on the new number")
     page.locator("button[name=verdict][value=approve]").click()
 

@@ -1,6 +1,7 @@
 """Demo data for a newcomer's first look: a borrower with a verified identity, a bound sandbox
-card and a car loan; a second borrower whose lost-phone request waits for review; an officer
-and an auditor.
+card and a car loan; a second borrower whose lost-phone request, face check passed, waits for
+review; an officer and an auditor. Identities are checked with the FaceID simulator
+(sandboxes/faceid), which must be running.
 
 Idempotent: a second run creates nothing new and gives each demo staff member fresh backup
 codes (the old ones may have been used). Refused unless DEBUG is on.
@@ -18,11 +19,13 @@ from accounts.policies import current_policy
 from accounts.services import (
     borrower_create,
     identity_verify,
+    phone_lost_face_finish,
+    phone_lost_face_start,
     phone_lost_start,
-    phone_lost_submit,
     staff_backup_codes_reset,
     staff_create,
 )
+from accounts.services.phone_lost import phone_lost_face_wait
 from audit.context import system_job
 from cards.models import LIVE, Card
 from cards.services import card_bind_confirm, card_bind_start
@@ -97,7 +100,17 @@ class Command(BaseCommand):
         if PhoneChange.objects.filter(user=borrower, path=PhoneChange.Path.LOST_PHONE).exists():
             return
         details = {key: demo[key] for key in ("phone", "password", "real_name", "id_number", "new_phone")}
-        phone_lost_submit(change=phone_lost_start(**details))  # the code step needs the new phone itself
+        change = phone_lost_start(**details)
+        phone_lost_face_wait(change=change)  # the code step needs the new phone itself
+        check = phone_lost_face_start(
+            change=change,
+            consent=current_policy("biometrics", settings.LANGUAGE_CODE),
+            return_url=f"{settings.SITE_URL}/accounts/phone/lost/face/",
+        )
+        # The simulator's liveness page, done as the borrower's browser would ("take a picture").
+        done = check.liveness_url.split("/h5/liveness")[0] + "/h5/liveness/done"
+        httpx.post(done, data={"token": check.biz_token, "source": "camera"}, timeout=10, trust_env=False)
+        phone_lost_face_finish(change=change, biz_token=check.biz_token)
 
     def _ensure_borrower(self) -> str:
         demo = DEMO_BORROWER
