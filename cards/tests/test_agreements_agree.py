@@ -152,3 +152,22 @@ def test_the_sign_up_query_names_the_agreement_a_confirm_made(http_bank, borrowe
     card = confirm(borrower, request, http_bank.code(request.gateway_reference))
     assert gateway.signup_agreement(reference=request.gateway_reference) == card.mandates.get().token
     assert gateway.signup_agreement(reference="s_" + "0" * 32) is None
+
+
+def test_a_lost_confirm_answer_is_ended_by_the_next_try(http_bank, borrower, deliver):
+    """The bank confirmed but its answer never came: the borrower's next try hears ``not_pending``
+    and the agreement that sign-up made is ended; the borrower starts again."""
+    request = started(borrower)
+    code = http_bank.code(request.gateway_reference)
+    http_bank.arm("timeout", operation="confirm", when="after")
+    with pytest.raises(CardRefused) as refused:
+        confirm(borrower, request, code)
+    assert refused.value.code == "unavailable"
+    token = HttpBankGateway().signup_agreement(reference=request.gateway_reference)
+    assert http_bank.agreement(token)["status"] == "active"
+
+    with deliver(), pytest.raises(CardRefused) as refused:
+        confirm(borrower, request, code)
+    assert refused.value.code == "not_pending"
+    assert http_bank.agreement(token)["status"] == "ended" and not Mandate.objects.exists()
+    assert active_at_bank(http_bank, borrower) == []
