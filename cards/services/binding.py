@@ -10,7 +10,8 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import Error as DbError  # DatabaseError or InterfaceError (a dropped connection)
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -239,7 +240,7 @@ def _confirm_refused(actor: User, request: CardBindRequest, exc: BindRefused) ->
             # is completed) or will find it failed and end the agreement itself.
             outbox_enqueue(task=end_signup_agreement, kwargs={"request_id": request.pk})
         elif request.status == CardBindRequest.Status.COMPLETED:  # by a try that finished meanwhile
-            return CardRefused(BOUND_MEANWHILE, code="bound_meanwhile")
+            return CardRefused(str(BOUND_MEANWHILE), code="bound_meanwhile")
         if exc.code == "code_wrong":
             request.wrong_tries += 1
         if exc.code != "code_wrong" or request.wrong_tries >= settings.BIND_CODE_MAX_TRIES:
@@ -296,7 +297,8 @@ def agreement_unrecorded_end(*, request_id: int, token: str, error: BaseExceptio
 
     The unsign goes out at once, as it needs no database (ours may be what failed). If the bank
     does not answer it is queued, and the request closed, when the database allows; if neither
-    works the borrower's next try (``_confirm_refused``) or the agreement statement ends it.
+    works, the borrower's next try ends it (``_confirm_refused``), or the daily agreement
+    reconciliation finds it.
     """
     log.error(
         "bind request %s: the bank confirmed it but the card was not recorded (%s); ending the agreement",
@@ -317,11 +319,11 @@ def agreement_unrecorded_end(*, request_id: int, token: str, error: BaseExceptio
             )
             if not revoked:
                 outbox_revoke_token_later(token)
-    except DatabaseError as exc:
+    except DbError as exc:
         if not revoked:
             log.error(
                 "bind request %s: its agreement is still active at the bank and its unsign could not be "
-                "queued (%s); the borrower's next try or the agreement statement ends it",
+                "queued (%s); the borrower's next try ends it, or the agreement reconciliation finds it",
                 request_id,
                 type(exc).__name__,
             )
