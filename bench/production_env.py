@@ -32,12 +32,12 @@ def _keys() -> dict:
 
 
 def environment(database: str, settings: str = "lending.settings") -> dict:
-    """This process's environment with production settings on ``database`` and the sandbox bank
-    started for this process (bench/sandbox_bank.py), also set here so ``django.setup()`` in
-    this process uses them."""
+    """This process's environment with production settings on ``database`` and a sandbox bank
+    (bench/sandbox_bank.py: started for this process unless BANK_HTTP_URL names one), also set
+    here so ``django.setup()`` in this process uses them."""
     from bench import sandbox_bank
 
-    _bank, bank_env = sandbox_bank.start()
+    bank_env = {} if os.environ.get("BANK_HTTP_URL") else sandbox_bank.start()[1]
     env = {
         **os.environ,
         **_keys(),

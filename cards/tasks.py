@@ -2,7 +2,9 @@ from celery import shared_task
 
 from audit.context import system_job
 from cards.gateways import get_gateway
+from cards.models import Mandate
 from cards.services import mandate_revoke_at_bank
+from cards.services.binding import signup_agreement_end
 from cards.services.notices import bank_notice_apply, bank_notices_waiting
 from lending.celery import RETRYING
 from lending.crypto import decrypt
@@ -16,9 +18,21 @@ def revoke_mandate(mandate_id: int) -> bool:
 
 
 @shared_task(**RETRYING)
-def revoke_orphan_token(token_encrypted: str) -> None:
-    """A token issued for a binding that lost a race: revoke it at the bank (revoking is idempotent)."""
-    get_gateway().revoke(token=decrypt(token_encrypted))
+def revoke_orphan_token(token_encrypted: str) -> bool:
+    """A token issued for a binding that did not become a mandate: revoke it at the bank (revoking
+    is idempotent). Never one a mandate holds."""
+    token = decrypt(token_encrypted)
+    if Mandate.objects.filter(token_fingerprint=Mandate.fingerprint_of(token)).exists():
+        return False
+    get_gateway().revoke(token=token)
+    return True
+
+
+@shared_task(**RETRYING)
+def end_signup_agreement(request_id: int) -> bool:
+    """A binding closed while its sign-up was confirmed at the bank: end that agreement there."""
+    with system_job("bind-cleanup"):
+        return signup_agreement_end(request_id=request_id)
 
 
 @shared_task(**RETRYING)

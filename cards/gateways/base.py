@@ -55,6 +55,12 @@ class BankGateway:
         """Check the code the borrower typed; return the agreement (mandate) token."""
         raise NotImplementedError
 
+    def signup_agreement(self, *, reference: str) -> str | None:
+        """The agreement token a confirmed binding made (active or ended), or None if it made none.
+
+        For a binding whose confirm answer was lost or not recorded: the token is then revoked."""
+        raise NotImplementedError
+
     def revoke(self, *, token: str) -> None:
         """End the mandate at the bank. Revoking twice is fine."""
         raise NotImplementedError

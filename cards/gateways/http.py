@@ -4,7 +4,7 @@ Settings: BANK_HTTP_URL (the bank's base URL), BANK_HTTP_TIMEOUT (connect and re
 BANK_PLATFORM_PRIVATE_KEY (ours, signs requests), BANK_PUBLIC_KEY (the bank's, checks answers).
 
 One httpx connection pool per process, reused by every gateway instance. Only calls that are
-safe to repeat (query, revoke) are retried, three tries with a short backoff. A debit whose
+safe to repeat (queries, revoke) are retried, three tries with a short backoff. A debit whose
 answer is lost (timeout, closed connection, 5xx, an answer that fails its signature check)
 raises GatewayUnavailable, or gives None in ``debit_many``: "unknown, query it", never debited
 again blindly. Request and answer bodies (card and ID numbers, agreement numbers) are never
@@ -129,6 +129,15 @@ class HttpBankGateway(BankGateway):
         return self._bind("/api/v1/agreements/confirm", {"sign_id": reference, "sms_code": str(code)})[
             "agreement_no"
         ]
+
+    def signup_agreement(self, *, reference):
+        target = f"/api/v1/agreements/signups/{quote(reference, safe='')}"
+        status, answer = self._call("GET", target, repeatable=True)
+        if status == 404 and _error_code(answer) == "signup_unknown":
+            return None
+        if status != 200:
+            raise GatewayError("the bank refused the sign-up query", code=_error_code(answer))
+        return answer.get("agreement_no") or None
 
     def revoke(self, *, token):
         status, answer = self._call(

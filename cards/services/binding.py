@@ -1,8 +1,16 @@
-"""Binding a card: the four elements at the bank, the bank's code, the debit authorisation."""
+"""Binding a card: the four elements at the bank, the bank's code, the debit authorisation.
 
+An agreement the bank confirmed is our mandate or is ended at the bank, whatever fails in between
+(sandboxes/bank/PROTOCOL.md 4.5): ``card_bind_confirm`` ends it at once when the card cannot be
+recorded (or queues that when the bank does not answer), and a borrower's next try on a binding
+whose outcome we never recorded ends whatever agreement its sign-up made.
+"""
+
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import Error as DbError  # DatabaseError or InterfaceError (a dropped connection)
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -33,6 +41,8 @@ from lending.outbox import outbox_enqueue
 from lending.pii import mask_phone
 from lending.services import collection_resume
 
+log = logging.getLogger(__name__)
+
 BIND_REVIEW = "card_bind"
 
 BANK_MESSAGES = {
@@ -46,6 +56,9 @@ BANK_MESSAGES = {
     "unavailable": gettext_lazy("The bank did not answer. Nothing was bound; try again in a few minutes."),
     "bank_error": gettext_lazy("The bank could not take the request. Nothing was bound; try again later."),
 }
+
+
+BOUND_MEANWHILE = gettext_lazy("This card was bound a moment ago. Refresh your cards.")
 
 
 class CardRefused(DomainError):
@@ -227,8 +240,18 @@ def card_bind_start(*, actor: User, card_number: str, reserved_phone: str) -> Ca
 
 
 def _confirm_refused(actor: User, request: CardBindRequest, exc: BindRefused) -> CardRefused:
+    """The bank refused the code. ``not_pending`` on a binding still open here means its sign-up
+    was confirmed by a try whose answer we lost or could not record: its agreement is ended."""
+    from cards.tasks import end_signup_agreement
+
     with transaction.atomic():
         request = CardBindRequest.objects.select_for_update().get(pk=request.pk)
+        if exc.code == "not_pending" and request.status == CardBindRequest.Status.PENDING:
+            # Under the request's lock: a try still creating the card finished first (the request
+            # is completed) or will find it failed and end the agreement itself.
+            outbox_enqueue(task=end_signup_agreement, kwargs={"request_id": request.pk})
+        elif request.status == CardBindRequest.Status.COMPLETED:  # by a try that finished meanwhile
+            return CardRefused(str(BOUND_MEANWHILE), code="bound_meanwhile")
         if exc.code == "code_wrong":
             request.wrong_tries += 1
         if exc.code != "code_wrong" or request.wrong_tries >= settings.BIND_CODE_MAX_TRIES:
@@ -277,11 +300,49 @@ def card_bind_confirm(*, actor: User, request: CardBindRequest, code: str, agree
         raise _bank_refusal(_refusal_code(exc)) from None
     try:
         return _card_create(actor=actor, request_id=request.pk, token=token, agreement=agreement)
-    except IntegrityError:
-        outbox_revoke_token_later(token)
-        raise CardRefused(
-            _("This card was bound a moment ago. Refresh your cards."), code="bound_meanwhile"
-        ) from None
+    except Exception as exc:
+        # The bank confirmed but there is no mandate: whatever failed, its agreement must end.
+        agreement_unrecorded_end(request_id=request.pk, token=token, error=exc)
+        if isinstance(exc, IntegrityError):
+            raise CardRefused(str(BOUND_MEANWHILE), code="bound_meanwhile") from None
+        raise
+
+
+def agreement_unrecorded_end(*, request_id: int, token: str, error: BaseException) -> None:
+    """End at the bank an agreement it confirmed that did not become a mandate.
+
+    The unsign goes out at once, as it needs no database (ours may be what failed). If the bank
+    does not answer it is queued, and the request closed, when the database allows; if neither
+    works, the borrower's next try ends it (``_confirm_refused``), or the daily agreement
+    reconciliation finds it.
+    """
+    log.error(
+        "bind request %s: the bank confirmed it but the card was not recorded (%s); ending the agreement",
+        request_id,
+        type(error).__name__,
+    )
+    try:
+        get_gateway().revoke(token=token)
+        revoked = True
+    except Exception as exc:
+        revoked = False
+        code = exc.code if isinstance(exc, GatewayError) else type(exc).__name__
+        log.warning("bind request %s: the bank did not end the agreement (%s); queueing it", request_id, code)
+    try:
+        with transaction.atomic():
+            CardBindRequest.objects.filter(pk=request_id, status=CardBindRequest.Status.PENDING).update(
+                status=CardBindRequest.Status.FAILED, failure_code="not_recorded"
+            )
+            if not revoked:
+                outbox_revoke_token_later(token)
+    except DbError as exc:
+        if not revoked:
+            log.error(
+                "bind request %s: its agreement is still active at the bank and its unsign could not be "
+                "queued (%s); the borrower's next try ends it, or the agreement reconciliation finds it",
+                request_id,
+                type(exc).__name__,
+            )
 
 
 def outbox_revoke_token_later(token: str) -> None:
@@ -290,6 +351,23 @@ def outbox_revoke_token_later(token: str) -> None:
 
     with transaction.atomic():
         outbox_enqueue(task=revoke_orphan_token, kwargs={"token_encrypted": encrypt(token)})
+
+
+def signup_agreement_end(*, request_id: int) -> bool:
+    """End at the bank the agreement a binding's sign-up made, if the binding left no mandate.
+
+    For a binding closed without a card after the bank said its sign-up was confirmed already.
+    True when an agreement was ended (ending one already ended answers the same)."""
+    request = CardBindRequest.objects.get(pk=request_id)
+    if request.status == CardBindRequest.Status.COMPLETED or not request.gateway_reference:
+        return False
+    gateway = get_gateway()
+    token = gateway.signup_agreement(reference=request.gateway_reference)
+    if token is None or Mandate.objects.filter(token_fingerprint=Mandate.fingerprint_of(token)).exists():
+        return False
+    gateway.revoke(token=token)
+    log.warning("bind request %s: ended the agreement its sign-up made, as no mandate came of it", request_id)
+    return True
 
 
 @transaction.atomic

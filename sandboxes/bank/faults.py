@@ -26,7 +26,17 @@ fault                  options and effect
 
 import threading
 
-OPERATIONS = {"sign", "confirm", "unsign", "debit", "debit_batch", "query", "statement", "any"}
+OPERATIONS = {
+    "sign",
+    "confirm",
+    "signup_query",
+    "unsign",
+    "debit",
+    "debit_batch",
+    "query",
+    "statement",
+    "any",
+}
 KINDS = {
     "bad_response": {"signature", "stale", "nonce"},
     "bad_notice": {"signature", "stale"},

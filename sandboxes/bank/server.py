@@ -45,6 +45,7 @@ API = [
     ("POST", re.compile(r"/api/v1/agreements/sign"), "sign"),
     ("POST", re.compile(r"/api/v1/agreements/confirm"), "confirm"),
     ("POST", re.compile(r"/api/v1/agreements/unsign"), "unsign"),
+    ("GET", re.compile(r"/api/v1/agreements/signups/(?P<sign_id>[^/]+)"), "signup_query"),
     ("POST", re.compile(r"/api/v1/debits"), "debit"),
     ("POST", re.compile(r"/api/v1/debits/batch"), "debit_batch"),
     ("GET", re.compile(r"/api/v1/debits/(?P<order_no>[^/]+)"), "query"),
@@ -209,6 +210,15 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.bank.end_agreement(
             agreement_no=_field(payload, "agreement_no"), by="merchant", now=now
         )
+
+    def _signup_query(self, _payload, match, now):
+        sign_id = urllib.parse.unquote(match["sign_id"])
+        if not FIELDS["sign_id"].fullmatch(sign_id):
+            raise Malformed("sign_id is malformed")
+        signup = self.server.bank.signup(sign_id, now)
+        if signup is None:
+            raise BankRefusal(404, "signup_unknown", "no such sign-up")
+        return signup
 
     def _debit(self, payload: dict, _match, now):
         item = (_field(payload, "order_no"), _field(payload, "agreement_no"), _amount(payload))

@@ -247,6 +247,9 @@ class Bank:
         return {"sign_id": sign_id, "expires_at": iso(now + CODE_SECONDS), "sms_to": masked}
 
     def confirm(self, *, sign_id: str, sms_code: str, now: float) -> dict:
+        """The right code makes the agreement; a sign-up confirms once (a second confirm is
+        ``not_pending``). The platform that lost this answer, or could not record it, finds the
+        agreement by ``signup`` and ends it: the borrower starts again (PROTOCOL.md 4.4)."""
         refusal = None
         with self.write() as db:
             row = db.execute(
@@ -283,6 +286,32 @@ class Bank:
         if refusal:
             raise refusal
         return {"agreement_no": agreement_no, "status": "active", "card_last4": last4}
+
+    def signup(self, sign_id: str, now: float) -> dict | None:
+        """A sign-up's state and the agreement its confirm made, if any (PROTOCOL.md 4.4).
+
+        A confirm answers once: the platform asks here when it lost or could not record that
+        answer, and ends the agreement it finds (nothing else learns its number)."""
+        row = (
+            self.db()
+            .execute(
+                "SELECT s.status, s.expires_at, s.agreement_no, a.status FROM signups s "
+                "LEFT JOIN agreements a ON a.agreement_no = s.agreement_no WHERE s.sign_id = ?",
+                (sign_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        status, expires_at, agreement_no, agreement_status = row
+        if status == "pending" and now > expires_at:
+            status = "expired"
+        return {
+            "sign_id": sign_id,
+            "status": status,
+            "agreement_no": agreement_no or "",
+            "agreement_status": agreement_status or "",
+        }
 
     def end_agreement(self, *, agreement_no: str, by: str, now: float) -> dict:
         """Unsign (``merchant``) or the cardholder ending it at the bank (``cardholder``, notified)."""
