@@ -29,19 +29,21 @@ class Command(BaseCommand):
             )
         except ValueError:
             raise CommandError("--date must look like 2026-12-01") from None
-        with tqdm(unit="line", unit_scale=True, file=self.stderr) as bar:
+        bars = []
 
-            def progress(lines: int, total: int) -> None:
-                if bar.total != total:
-                    bar.total = total
-                    bar.refresh()
-                bar.update(lines)
+        def progress(lines: int, total: int) -> None:
+            if not bars:  # the file's line count is known once it is fetched and checked
+                bars.append(tqdm(total=total, unit="line", file=self.stderr))
+            bars[0].update(lines)
 
-            try:
-                with system_job("reconciliation"):
-                    run = reconciliation_run(settle_date=day, progress=progress)
-            except DomainError as exc:
-                raise CommandError(exc.message) from None
+        try:
+            with system_job("reconciliation"):
+                run = reconciliation_run(settle_date=day, progress=progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            for bar in bars:
+                bar.close()
         self._summary(run)
         if run.status == ReconciliationRun.Status.FAILED:
             raise CommandError(f"{day}: the reconciliation failed ({run.error}); nothing was matched.")
