@@ -2,7 +2,7 @@
 
 Memory stays flat whatever the file's size: lines are read from the checked file in chunks of
 RECONCILIATION_CHUNK, each chunk's attempts (or mandates) looked up in one query, and what is
-kept across chunks is only the ids of our records the file named (8 bytes each, in an array).
+kept across chunks is only which of our records the file named, one bit per id (IdBits).
 
 A debit line becomes a difference when:
 
@@ -33,9 +33,7 @@ should be active at the bank. Mandates created or revoked within the boundary of
 given the benefit of the doubt (the bank signs before we store, and ends after we revoke).
 """
 
-import bisect
 import csv
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -84,6 +82,23 @@ class Totals:
     matched_fen: int = 0
     agreements: int = 0
     found: int = 0
+
+
+class IdBits:
+    """A set of row ids as one bit each, up to the largest (1.25 MB per 10 million ids)."""
+
+    def __init__(self):
+        self.bits = bytearray()
+
+    def add(self, pk: int) -> None:
+        byte = pk >> 3
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits), 4096)))
+        self.bits[byte] |= 1 << (pk & 7)
+
+    def __contains__(self, pk: int) -> bool:
+        byte = pk >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] & (1 << (pk & 7)))
 
 
 Write = Callable[[list[Found]], None]
@@ -141,10 +156,12 @@ def debit_kind(bank_status: str, bank_fen: int, our_status: str | None, our_fen:
     return None
 
 
-def debits_match(path: Path, settle_date: date, *, totals: Totals, write: Write, progress: Progress) -> array:
-    """Every line of a debit statement against our attempts; returns the sorted ids of our
-    succeeded attempts the file names (for ``successes_missing``)."""
-    named = array("q")
+def debits_match(
+    path: Path, settle_date: date, *, totals: Totals, write: Write, progress: Progress
+) -> IdBits:
+    """Every line of a debit statement against our attempts; returns the ids of our succeeded
+    attempts the file names (for ``successes_missing``)."""
+    named = IdBits()
     with connection.cursor() as cursor:
         for chunk in _chunks(path, 6):
             cursor.execute(ATTEMPTS_BY_KEY, [[line[0] for line in chunk]])
@@ -154,7 +171,7 @@ def debits_match(path: Path, settle_date: date, *, totals: Totals, write: Write,
                 bank_fen = _fen(amount)
                 pk, our_fen, our_status = ours.get(order_no, (None, None, None))
                 if our_status == SUCCEEDED:
-                    named.append(pk)
+                    named.add(pk)
                 kind = debit_kind(status, bank_fen, our_status, our_fen)
                 if kind is None:
                     totals.matched += 1
@@ -183,7 +200,7 @@ def debits_match(path: Path, settle_date: date, *, totals: Totals, write: Write,
             write(found)
             totals.found += len(found)
             progress(len(chunk))
-    return array("q", sorted(named))
+    return named
 
 
 def _add_ours(found: list[Found]) -> None:
@@ -204,16 +221,11 @@ def _add_ours(found: list[Found]) -> None:
             }
 
 
-def _contains(ids: array, pk: int) -> bool:
-    at = bisect.bisect_left(ids, pk)
-    return at < len(ids) and ids[at] == pk
-
-
 def successes_missing(
-    settle_date: date, named: array, gateway: BankGateway, *, totals: Totals, write: Write
+    settle_date: date, named: IdBits, gateway: BankGateway, *, totals: Totals, write: Write
 ) -> None:
     """Our successes of the settlement date that the file does not name, in one query over
-    that date's attempts ordered by key."""
+    that date's attempts ordered by key (only ids and times read; whole rows for the missing)."""
     start, end = settle_window(settle_date)
     boundary = end - timedelta(seconds=settings.RECONCILIATION_BOUNDARY_SECONDS)
     ours = (
@@ -221,27 +233,33 @@ def successes_missing(
             status=SUCCEEDED, created_at__gte=start - timedelta(days=RESEND_DAYS), created_at__lt=end
         )
         .filter(Q(resent_at__isnull=True, created_at__gte=start) | Q(resent_at__gte=start, resent_at__lt=end))
-        .select_related("card")
         .order_by("idempotency_key")
+        .values_list("pk", "idempotency_key", "created_at", "resent_at")
     )
-    found = []
-    for attempt in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
-        if _contains(named, attempt.pk):
+    missing = []
+    for pk, key, created_at, resent_at in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
+        if pk in named:
             continue
-        if (attempt.resent_at or attempt.created_at) >= boundary and _bank_has(gateway, attempt):
+        if (resent_at or created_at) >= boundary and _bank_has(gateway, key):
             continue
-        found.append(_missing(attempt))
-        if len(found) >= settings.RECONCILIATION_CHUNK:
-            write(found)
-            totals.found, found = totals.found + len(found), []
+        missing.append(pk)
+        if len(missing) >= settings.RECONCILIATION_CHUNK:
+            _missing_write(missing, totals, write)
+            missing = []
+    _missing_write(missing, totals, write)
+
+
+def _missing_write(ids: list[int], totals: Totals, write: Write) -> None:
+    attempts = DebitAttempt.objects.select_related("card").filter(pk__in=ids).order_by("idempotency_key")
+    found = [_missing(attempt) for attempt in attempts]
     write(found)
     totals.found += len(found)
 
 
-def _bank_has(gateway: BankGateway, attempt: DebitAttempt) -> bool:
+def _bank_has(gateway: BankGateway, order_no: str) -> bool:
     """Sent just before midnight: the bank may have processed it on the next date."""
     try:
-        result = gateway.query_debit(idempotency_key=attempt.idempotency_key)
+        result = gateway.query_debit(idempotency_key=order_no)
     except GatewayError:
         return False
     return result is not None and result.succeeded
@@ -289,7 +307,7 @@ def agreements_match(path: Path, settle_date: date, *, totals: Totals, write: Wr
     """The agreements active at the bank at the end of the date against our mandates active then."""
     _start, end = settle_window(settle_date)
     margin = timedelta(seconds=settings.RECONCILIATION_BOUNDARY_SECONDS)
-    named = array("q")
+    named = IdBits()
     for chunk in _chunks(path, 6):
         lines = {Mandate.fingerprint_of(line[0]): line for line in chunk if line[1] == "active"}
         mandates: dict[str, list[Mandate]] = {}
@@ -303,7 +321,8 @@ def agreements_match(path: Path, settle_date: date, *, totals: Totals, write: Wr
                 for m in ours
                 if m.created_at < end + margin and (m.revoked_at is None or m.revoked_at >= end - margin)
             ]
-            named.extend(m.pk for m in ours)
+            for mandate in ours:
+                named.add(mandate.pk)
             if active:
                 continue
             latest = max(ours, key=lambda m: m.created_at, default=None)
@@ -325,39 +344,43 @@ def agreements_match(path: Path, settle_date: date, *, totals: Totals, write: Wr
         totals.agreements += len(chunk)
         write(found)
         totals.found += len(found)
-    _mandates_missing(sorted(named), end, margin, totals=totals, write=write)
+    _mandates_missing(named, end, margin, totals=totals, write=write)
 
 
 def _mandates_missing(
-    named: list[int], end: datetime, margin: timedelta, *, totals: Totals, write: Write
+    named: IdBits, end: datetime, margin: timedelta, *, totals: Totals, write: Write
 ) -> None:
     """Our mandates active all through the end of the date that the bank does not list as active."""
-    ids = array("q", named)
     ours = (
         Mandate.objects.filter(created_at__lt=end - margin)
         .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gte=end + margin))
         .exclude(token_fingerprint="")
-        .select_related("card")
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    found = []
-    for mandate in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
-        if _contains(ids, mandate.pk):
-            continue
-        found.append(
-            Found(
-                kind=Kind.MANDATE_NOT_AT_BANK,
-                key=mandate.token_fingerprint,
-                mandate_id=mandate.pk,
-                evidence={
-                    "agreement": masked_agreement(mandate.token),
-                    "card": mandate.card.masked_number,
-                    "ours": _mandate_side(mandate),
-                },
-            )
+    missing = []
+    for pk in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
+        if pk not in named:
+            missing.append(pk)
+        if len(missing) >= settings.RECONCILIATION_CHUNK:
+            _mandates_write(missing, totals, write)
+            missing = []
+    _mandates_write(missing, totals, write)
+
+
+def _mandates_write(ids: list[int], totals: Totals, write: Write) -> None:
+    found = [
+        Found(
+            kind=Kind.MANDATE_NOT_AT_BANK,
+            key=mandate.token_fingerprint,
+            mandate_id=mandate.pk,
+            evidence={
+                "agreement": masked_agreement(mandate.token),
+                "card": mandate.card.masked_number,
+                "ours": _mandate_side(mandate),
+            },
         )
-        if len(found) >= settings.RECONCILIATION_CHUNK:
-            write(found)
-            totals.found, found = totals.found + len(found), []
+        for mandate in Mandate.objects.select_related("card").filter(pk__in=ids).order_by("pk")
+    ]
     write(found)
     totals.found += len(found)
