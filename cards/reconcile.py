@@ -42,9 +42,11 @@ from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.functions import Coalesce
 
 from cards.gateways.base import BankGateway, GatewayError, StatementRefused
 from cards.models import Mandate, ReconciliationBreak
@@ -162,9 +164,11 @@ def debits_match(
     """Every line of a debit statement against our attempts; returns the ids of our succeeded
     attempts the file names (for ``successes_missing``)."""
     named = IdBits()
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # psycopg's own cursor binds on the server: a chunk's keys go as one array, not quoted text.
+    with psycopg.Cursor(connection.connection) as cursor:
         for chunk in _chunks(path, 6):
-            cursor.execute(ATTEMPTS_BY_KEY, [[line[0] for line in chunk]])
+            cursor.execute(ATTEMPTS_BY_KEY, [[line[0] for line in chunk]], prepare=False)
             ours = {key: (pk, fen, status) for key, pk, fen, status in cursor.fetchall()}
             found = []
             for order_no, amount, status, failure_code, bank_ref, processed_at in chunk:
@@ -233,25 +237,35 @@ def successes_missing(
             status=SUCCEEDED, created_at__gte=start - timedelta(days=RESEND_DAYS), created_at__lt=end
         )
         .filter(Q(resent_at__isnull=True, created_at__gte=start) | Q(resent_at__gte=start, resent_at__lt=end))
+        .annotate(
+            sent_at=Coalesce("resent_at", "created_at"),
+            late=ExpressionWrapper(Q(sent_at__gte=boundary), output_field=BooleanField()),
+        )
         .order_by("idempotency_key")
-        .values_list("pk", "idempotency_key", "created_at", "resent_at")
+        .values_list("pk", "late")
     )
     missing = []
-    for pk, key, created_at, resent_at in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
+    for pk, late in ours.iterator(chunk_size=settings.RECONCILIATION_CHUNK):
         if pk in named:
             continue
-        if (resent_at or created_at) >= boundary and _bank_has(gateway, key):
-            continue
-        missing.append(pk)
+        missing.append((pk, late))
         if len(missing) >= settings.RECONCILIATION_CHUNK:
-            _missing_write(missing, totals, write)
+            _missing_write(missing, gateway, totals, write)
             missing = []
-    _missing_write(missing, totals, write)
+    _missing_write(missing, gateway, totals, write)
 
 
-def _missing_write(ids: list[int], totals: Totals, write: Write) -> None:
-    attempts = DebitAttempt.objects.select_related("card").filter(pk__in=ids).order_by("idempotency_key")
-    found = [_missing(attempt) for attempt in attempts]
+def _missing_write(
+    missing: list[tuple[int, bool]], gateway: BankGateway, totals: Totals, write: Write
+) -> None:
+    """The differences for these attempts (id, sent within the boundary of midnight)."""
+    late = {pk for pk, near in missing if near}
+    attempts = DebitAttempt.objects.select_related("card").filter(pk__in=[pk for pk, _near in missing])
+    found = [
+        _missing(attempt)
+        for attempt in attempts.order_by("idempotency_key")
+        if attempt.pk not in late or not _bank_has(gateway, attempt.idempotency_key)
+    ]
     write(found)
     totals.found += len(found)
 
@@ -307,44 +321,47 @@ def agreements_match(path: Path, settle_date: date, *, totals: Totals, write: Wr
     """The agreements active at the bank at the end of the date against our mandates active then."""
     _start, end = settle_window(settle_date)
     margin = timedelta(seconds=settings.RECONCILIATION_BOUNDARY_SECONDS)
+    active_then = Q(created_at__lt=end + margin) & (
+        Q(revoked_at__isnull=True) | Q(revoked_at__gte=end - margin)
+    )
     named = IdBits()
     for chunk in _chunks(path, 6):
         lines = {Mandate.fingerprint_of(line[0]): line for line in chunk if line[1] == "active"}
-        mandates: dict[str, list[Mandate]] = {}
-        for mandate in Mandate.objects.filter(token_fingerprint__in=list(lines)).select_related("card"):
-            mandates.setdefault(mandate.token_fingerprint, []).append(mandate)
-        found = []
-        for fp, (agreement_no, status, last4, signed_at, _ended_at, _ended_by) in lines.items():
-            ours = mandates.get(fp, [])
-            active = [
-                m
-                for m in ours
-                if m.created_at < end + margin and (m.revoked_at is None or m.revoked_at >= end - margin)
-            ]
-            for mandate in ours:
-                named.add(mandate.pk)
+        ours = (
+            Mandate.objects.filter(token_fingerprint__in=list(lines))
+            .annotate(active=ExpressionWrapper(active_then, output_field=BooleanField()))
+            .values_list("token_fingerprint", "pk", "active")
+        )
+        agreeing, known = set(), {}
+        for fp, pk, active in ours:
+            named.add(pk)
+            known[fp] = max(pk, known.get(fp, 0))  # the latest mandate under it, for the evidence
             if active:
-                continue
-            latest = max(ours, key=lambda m: m.created_at, default=None)
-            evidence = {
-                "agreement": masked_agreement(agreement_no),
-                "card": f"**** {last4}",
-                "bank": {"status": status, "signed_at": signed_at},
-            }
-            if latest is not None:
-                evidence["ours"] = _mandate_side(latest)
-            found.append(
-                Found(
-                    kind=Kind.AGREEMENT_ONLY_AT_BANK,
-                    key=fp,
-                    mandate_id=latest.pk if latest else None,
-                    evidence=evidence,
-                )
-            )
+                agreeing.add(fp)
+        found = [_only_at_bank(fp, line, known.get(fp)) for fp, line in lines.items() if fp not in agreeing]
+        _mandate_sides(found)
         totals.agreements += len(chunk)
         write(found)
         totals.found += len(found)
     _mandates_missing(named, end, margin, totals=totals, write=write)
+
+
+def _only_at_bank(fp: str, line: list[str], mandate_id: int | None) -> Found:
+    agreement_no, status, last4, signed_at, _ended_at, _ended_by = line
+    evidence = {
+        "agreement": masked_agreement(agreement_no),
+        "card": f"**** {last4}",
+        "bank": {"status": status, "signed_at": signed_at},
+    }
+    return Found(kind=Kind.AGREEMENT_ONLY_AT_BANK, key=fp, mandate_id=mandate_id, evidence=evidence)
+
+
+def _mandate_sides(found: list[Found]) -> None:
+    ids = [item.mandate_id for item in found if item.mandate_id]
+    mandates = Mandate.objects.select_related("card").in_bulk(ids) if ids else {}
+    for item in found:
+        if item.mandate_id in mandates:
+            item.evidence["ours"] = _mandate_side(mandates[item.mandate_id])
 
 
 def _mandates_missing(

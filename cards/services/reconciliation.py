@@ -7,6 +7,10 @@ date finds the same ones and adds none), records the date's totals on its Reconc
 audits the run and raises one alert for the officers when there are differences (or when the
 file was refused). ``reconciliation_break_resolve`` is an officer closing one with a note. A
 bank notice contradicting a settled attempt opens a break too (``reconciliation_break_notice``).
+
+A run is not one transaction: over a million lines it writes its breaks chunk by chunk (each
+chunk atomic), and its row says "running" until the totals are kept. A run that died is started
+again after STALE_RUN; the breaks it wrote are found again and kept once.
 """
 
 from collections import Counter
