@@ -78,6 +78,9 @@ def reconciliation_run(*, settle_date: date, progress=None) -> ReconciliationRun
             reconcile.agreements_match(agreements.path, settle_date, totals=totals, write=write)
     except GatewayError as exc:
         return reconciliation_run_fail(run=run, code=exc.code)
+    except Exception:
+        reconciliation_run_fail(run=run, code="internal_error")  # not left "running": it may be run again
+        raise
     return reconciliation_run_finish(
         run=run, totals=totals, kinds=kinds, statement=statement, agreements=agreements
     )

@@ -454,3 +454,17 @@ def test_auditors_see_breaks_but_may_not_resolve_them(bank, loan, admin_login):
     client.post("/admin/cards/reconciliationbreak/", form)
     item.refresh_from_db()
     assert item.status == ReconciliationBreak.Status.OPEN
+
+
+def test_a_run_that_breaks_down_is_marked_failed_and_may_run_again(bank, loan, monkeypatch):
+    debits(loan, 1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("cards.reconcile.successes_missing", broken)
+    with pytest.raises(RuntimeError):
+        reconciliation_run(settle_date=today())
+    assert ReconciliationRun.objects.get().error == "internal_error"
+    monkeypatch.undo()
+    assert reconciliation_run(settle_date=today()).status == ReconciliationRun.Status.CLEAN
