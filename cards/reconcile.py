@@ -158,9 +158,7 @@ def debit_kind(bank_status: str, bank_fen: int, our_status: str | None, our_fen:
     return None
 
 
-def debits_match(
-    path: Path, settle_date: date, *, totals: Totals, write: Write, progress: Progress
-) -> IdBits:
+def debits_match(path: Path, *, totals: Totals, write: Write, progress: Progress) -> IdBits:
     """Every line of a debit statement against our attempts; returns the ids of our succeeded
     attempts the file names (for ``successes_missing``)."""
     named = IdBits()

@@ -67,7 +67,6 @@ def reconciliation_run(*, settle_date: date, progress=None) -> ReconciliationRun
         with gateway.statement(settle_date) as statement:
             named = reconcile.debits_match(
                 statement.path,
-                settle_date,
                 totals=totals,
                 write=write,
                 progress=lambda lines: progress(lines, statement.lines),
