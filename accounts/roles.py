@@ -33,6 +33,9 @@ _BORROWER_RECORDS = (
     "cards.view_historicalmandate",
     "cards.view_cardbindrequest",
     "cards.view_banknotice",
+    "cards.view_reconciliationrun",
+    "cards.view_reconciliationbreak",
+    "cards.view_historicalreconciliationbreak",
     "lending.view_loan",
     "lending.view_historicalloan",
     "lending.view_installment",
@@ -63,6 +66,7 @@ ROLES = {
             "lending.add_loan",
             "accounts.reveal_personal_data",
             "lending.retry_debitattempt",
+            "cards.resolve_reconciliationbreak",
         ),
     ),
     "auditor": Role(

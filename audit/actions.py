@@ -80,6 +80,9 @@ class Action(models.TextChoices):
     BANK_NOTICE_RECEIVED = "bank_notice.received", _("Bank notice received")
     BANK_NOTICE_IGNORED = "bank_notice.ignored", _("Bank notice ignored: nothing of ours it applies to")
     BANK_NOTICE_CONFLICT = "bank_notice.conflict", _("Bank notice contradicts our record")
+    RECONCILIATION_RUN = "reconciliation.run", _("Reconciliation with the bank's statement run")
+    RECONCILIATION_FAILED = "reconciliation.failed", _("Reconciliation failed: the statement was refused")
+    RECONCILIATION_BREAK_RESOLVED = "reconciliation.break_resolved", _("Reconciliation break resolved")
 
     LOAN_CREATED = "loan.created", _("Loan disbursed")
     DEBIT_STARTED = "debit.started", _("Auto-debit of an installment started")

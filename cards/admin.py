@@ -1,9 +1,15 @@
+import json
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cards.models import BankNotice, Card, CardBindRequest, Mandate
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
+from cards.models import BankNotice, Card, CardBindRequest, Mandate, ReconciliationBreak, ReconciliationRun
+from cards.services.reconciliation import reconciliation_break_resolve
+from lending.admin_tools import AccessLoggedAdminMixin, CappedCountPaginator, ReadOnlyAdminMixin, note_action
 from lending.pii import mask_name
 
 
@@ -74,3 +80,107 @@ class BankNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = ("notice_id", "kind", "status", "received_at", "applied_at", "note", "payload")
     readonly_fields = fields
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each settlement date's reconciliation with the bank: totals, and the files' proofs."""
+
+    list_display = (
+        "settle_date",
+        "status",
+        "lines",
+        "matched",
+        "matched_amount",
+        "agreements",
+        "breaks_link",
+        "statement_final",
+        "finished_at",
+    )
+    list_filter = ("status",)
+    date_hierarchy = "settle_date"
+    fields = (
+        "settle_date",
+        "status",
+        "error",
+        "started_at",
+        "finished_at",
+        "lines",
+        "matched",
+        "matched_amount",
+        "agreements",
+        "breaks_link",
+        "statement_final",
+        "statement_sha256",
+        "statement_signature",
+        "agreement_sha256",
+        "agreement_signature",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("differences"), ordering="breaks")
+    def breaks_link(self, obj):
+        url = reverse("admin:cards_reconciliationbreak_changelist")
+        query = urlencode({"settle_date__exact": obj.settle_date.isoformat()})
+        return format_html('<a href="{}?{}">{}</a>', url, query, obj.breaks)
+
+
+@admin.register(ReconciliationBreak)
+class ReconciliationBreakAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Differences between the bank's statement and our records; officers resolve them with a note."""
+
+    list_display = (
+        "settle_date",
+        "kind",
+        "order_no",
+        "our_amount",
+        "bank_amount",
+        "status",
+        "found_at",
+        "resolved_by",
+    )
+    list_filter = ("status", "kind", "settle_date")
+    list_select_related = ("resolved_by",)
+    date_hierarchy = "settle_date"
+    search_fields = ("=order_no",)
+    paginator = CappedCountPaginator
+    show_full_result_count = False
+    actions = ["resolve"]
+    fields = (
+        "settle_date",
+        "kind",
+        "order_no",
+        "attempt",
+        "mandate",
+        "our_amount",
+        "bank_amount",
+        "evidence_shown",
+        "status",
+        "found_at",
+        "resolution_note",
+        "resolved_by",
+        "resolved_at",
+    )
+    readonly_fields = fields
+    history_list_display = ("status",)
+
+    @admin.display(description=_("evidence"))
+    def evidence_shown(self, obj):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.evidence, ensure_ascii=False, indent=2, sort_keys=True)
+        )
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("cards.resolve_reconciliationbreak")
+
+    @admin.action(description=_("Resolve the selected differences"), permissions=["resolve"])
+    def resolve(self, request, queryset):
+        return note_action(
+            self,
+            request,
+            queryset,
+            title=_("Resolve"),
+            apply=lambda item, note: reconciliation_break_resolve(
+                actor=request.user, reconciliation_break=item, note=note
+            ),
+        )

@@ -40,7 +40,12 @@ class SignatureRefused(Exception):
 
 
 def canonical(first: str, target: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    return "\n".join([first, target, timestamp, nonce, hashlib.sha256(body).hexdigest()]).encode()
+    return canonical_digest(first, target, timestamp, nonce, hashlib.sha256(body).hexdigest())
+
+
+def canonical_digest(first: str, target: str, timestamp: str, nonce: str, body_sha256: str) -> bytes:
+    """The canonical form for a body known by its SHA-256 (a statement file streamed to disk)."""
+    return "\n".join([first, target, timestamp, nonce, body_sha256]).encode()
 
 
 def sign(private_key, message: bytes) -> str:
@@ -58,6 +63,15 @@ def signature_check(
     public_key, first: str, target: str, headers, body: bytes, *, now: float | None = None
 ) -> str:
     """Checks 1-3 of the protocol (headers, signature, clock); returns the message's nonce."""
+    return signature_check_digest(
+        public_key, first, target, headers, hashlib.sha256(body).hexdigest(), now=now
+    )
+
+
+def signature_check_digest(
+    public_key, first: str, target: str, headers, body_sha256: str, *, now: float | None = None
+) -> str:
+    """``signature_check`` for a body known by its SHA-256."""
     timestamp, nonce, signature = (
         headers.get(name) or "" for name in ("X-Timestamp", "X-Nonce", "X-Signature")
     )
@@ -66,7 +80,10 @@ def signature_check(
     try:
         raw = base64.b64decode(signature, validate=True)
         public_key.verify(
-            raw, canonical(first, target, timestamp, nonce, body), padding.PKCS1v15(), hashes.SHA256()
+            raw,
+            canonical_digest(first, target, timestamp, nonce, body_sha256),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
         )
     except (InvalidSignature, ValueError):
         raise SignatureRefused("signature_invalid") from None
@@ -79,6 +96,28 @@ def answer_check(public_key, status: int, target: str, nonce: str, headers, body
     """The bank's answer to our request: signed by the bank over our target and our nonce."""
     if signature_check(public_key, str(status), target, headers, body) != nonce:
         raise SignatureRefused("nonce_mismatch")
+
+
+def statement_answer_check(
+    public_key, status: int, target: str, nonce: str, headers, body_sha256: str
+) -> None:
+    """``answer_check`` for a statement file, whose body was streamed to disk and hashed there."""
+    if signature_check_digest(public_key, str(status), target, headers, body_sha256) != nonce:
+        raise SignatureRefused("nonce_mismatch")
+
+
+def statement_signature_check(public_key, date: str, body_sha256: str, signature: str) -> None:
+    """The bank's signature of a statement file (PROTOCOL.md 6.1, ``X-Statement-Signature``): over
+    ``STATEMENT\\n{date}\\n{sha256 hex}``, kept with the archived file as proof of what it said."""
+    try:
+        public_key.verify(
+            base64.b64decode(signature, validate=True),
+            f"STATEMENT\n{date}\n{body_sha256}".encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except (InvalidSignature, ValueError):
+        raise SignatureRefused("statement_signature_invalid") from None
 
 
 def nonce_first_use(nonce: str) -> bool:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cards.bins import DEBIT, bank_of_bin
@@ -264,3 +265,142 @@ class BankNotice(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.notice_id}"
+
+
+class ReconciliationRun(models.Model):
+    """One settlement date's reconciliation with the bank's statement files (a re-run updates it).
+
+    Keeps the files' SHA-256 and the bank's signatures of them: with the bank's public key they
+    prove what the bank's statement said, without keeping the file."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        CLEAN = "clean", _("Clean: every line matched")
+        BREAKS = "breaks", _("Differences found")
+        FAILED = "failed", _("Failed: the statement was refused or not fetched")
+
+    settle_date = models.DateField(_("settlement date"), unique=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    lines = models.PositiveIntegerField(_("statement lines"), default=0)
+    matched = models.PositiveIntegerField(_("lines matched"), default=0)
+    matched_amount = models.DecimalField(
+        _("amount matched"),
+        max_digits=16,
+        decimal_places=2,
+        default=0,
+        help_text=_("Debits collected, in yuan"),
+    )
+    agreements = models.PositiveIntegerField(_("agreements compared"), default=0)
+    breaks = models.PositiveIntegerField(_("differences"), default=0)
+    statement_final = models.BooleanField(_("final statement"), default=False)
+    statement_sha256 = models.CharField(_("statement SHA-256"), max_length=64, blank=True)
+    statement_signature = models.TextField(_("bank's signature of the statement"), blank=True)
+    agreement_sha256 = models.CharField(_("agreement statement SHA-256"), max_length=64, blank=True)
+    agreement_signature = models.TextField(_("bank's signature of the agreement statement"), blank=True)
+    error = models.CharField(_("error"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        ordering = ["-settle_date"]
+
+    def __str__(self):
+        return f"{self.settle_date} ({self.status})"
+
+
+class ReconciliationBreak(models.Model):
+    """A difference between the bank's records and ours, for an officer to look into and resolve.
+
+    ``evidence`` holds what both sides say (order numbers, amounts, statuses, bank references,
+    the card's last 4, masked agreement numbers): never a card, ID or phone number."""
+
+    class Kind(models.TextChoices):
+        BANK_SUCCESS_UNKNOWN_TO_US = (
+            "bank_success_unknown_to_us",
+            _("The bank collected, our attempt is pending"),
+        )
+        OUR_SUCCESS_MISSING_AT_BANK = (
+            "our_success_missing_at_bank",
+            _("We collected, the bank has no such debit"),
+        )
+        AMOUNT_DIFFERS = "amount_differs", _("The amounts differ")
+        STATUS_DIFFERS = "status_differs", _("The outcomes differ")
+        UNKNOWN_ORDER = "unknown_order", _("An order number we never sent")
+        AGREEMENT_ONLY_AT_BANK = (
+            "agreement_only_at_bank",
+            _("An agreement active at the bank, no mandate here"),
+        )
+        MANDATE_NOT_AT_BANK = "mandate_not_at_bank", _("An active mandate here, not active at the bank")
+        NOTICE_CONFLICT = "notice_conflict", _("A bank notice contradicts our record")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("reconciliation break status", "Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    run = models.ForeignKey(
+        ReconciliationRun,
+        verbose_name=_("reconciliation run"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="break_set",
+    )
+    settle_date = models.DateField(_("settlement date"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    # What makes the break one: the order number, or the agreement's token fingerprint.
+    key = models.CharField(max_length=64, editable=False)
+    order_no = models.CharField(_("order number"), max_length=64, blank=True)
+    attempt = models.ForeignKey(
+        "lending.DebitAttempt",
+        verbose_name=_("our debit attempt"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    mandate = models.ForeignKey(
+        Mandate,
+        verbose_name=_("our mandate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    our_amount = models.DecimalField(_("our amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    bank_amount = models.DecimalField(
+        _("bank's amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(_("found"), default=timezone.now)
+    resolution_note = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("reconciliation break")
+        verbose_name_plural = _("reconciliation breaks")
+        ordering = ["-settle_date", "kind", "order_no"]
+        permissions = [("resolve_reconciliationbreak", "Can resolve a reconciliation break")]
+        constraints = [
+            # A re-run of a date finds the same differences again: each is kept once.
+            models.UniqueConstraint(fields=["settle_date", "kind", "key"], name="reconciliation_break_once")
+        ]
+        indexes = [
+            models.Index(fields=["status", "settle_date"], name="reconciliation_break_queue_idx"),
+            models.Index(fields=["order_no"], name="reconciliation_break_order_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.settle_date} {self.kind} {self.order_no or self.evidence.get('agreement', '')}".strip()

@@ -189,6 +189,37 @@ class FourElementFailures:
                 yield finding
 
 
+@dataclass(frozen=True)
+class ReconciliationRule:
+    """Raised by the daily reconciliation (cards/services/reconciliation.py), one per settlement
+    date, never by the scan or a request."""
+
+    code: str
+    reason: str
+    score: int = 50
+    severity: str = RiskAlert.Severity.HIGH
+    window: timedelta = timedelta(days=1)
+
+    def matches(self, *, user_id, ip, request_action=None, now=None) -> bool:
+        return False
+
+    def scan(self, since, now):
+        return ()
+
+
+RECONCILIATION_RULES = {
+    rule.code: rule
+    for rule in (
+        ReconciliationRule(
+            "reconciliation_breaks", _("The bank's statement and our records differ (reconciliation breaks)")
+        ),
+        ReconciliationRule(
+            "reconciliation_failed", _("The bank's statement was refused or could not be fetched")
+        ),
+    )
+}
+
+
 def _unbind_velocity(code, reason, key, window, threshold):
     return risk.CountRule(
         code=code,
@@ -229,6 +260,7 @@ CARD_RULES = (
     OutstandingBalance(),
     HighRiskBorrower(),
     FourElementFailures(),
+    *RECONCILIATION_RULES.values(),
 )
 
 

@@ -441,6 +441,13 @@ AUTODEBIT_REMINDER_DAYS = 3  # remind a borrower without a usable repayment card
 AUTODEBIT_REMINDER_AT = (9, 0)  # hour and minute of the daily reminder run
 AUTODEBIT_LOANS_PER_TASK = 500  # loans per collection task (one bank exchange each); the run fans out
 
+# Reconciliation with the bank's statement files (cards/services/reconciliation.py).
+RECONCILIATION_AT = (6, 30)  # hour and minute (TIME_ZONE) beat reconciles the previous settlement date
+RECONCILIATION_CHUNK = 5000  # statement lines matched per query; memory stays flat whatever the file's size
+# A debit sent this close to midnight may be processed at the bank the next date: one missing
+# from its date's file is asked about by order number before it counts as a difference.
+RECONCILIATION_BOUNDARY_SECONDS = 120
+
 # What beat runs. Long waits are rows in the database that these pick up, never countdowns.
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
@@ -465,6 +472,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
     "bank-notices-waiting": {"task": "cards.tasks.apply_waiting_bank_notices", "schedule": 5 * 60},
+    "bank-reconciliation": {
+        "task": "cards.tasks.reconcile_bank_statement",
+        "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),
+    },
     "autodebit-reminders": {
         "task": "lending.tasks.remind_missing_repayment_cards",
         "schedule": crontab(hour=AUTODEBIT_REMINDER_AT[0], minute=AUTODEBIT_REMINDER_AT[1]),

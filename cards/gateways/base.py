@@ -5,7 +5,9 @@ bank's agreement token. Errors never carry the card number.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 
 class GatewayError(Exception):
@@ -29,6 +31,33 @@ class BindRefused(GatewayError):
     """The bank refused the binding: four elements do not match, card closed, wrong or expired code."""
 
     code = "bind_refused"
+
+
+class StatementRefused(GatewayError):
+    """A statement file that failed its checks (digest, the bank's signature, its form): never
+    matched against our records. ``code`` says which check."""
+
+    code = "statement_refused"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement file the bank signed, checked and kept in a temporary file (use it in a
+    ``with`` block: the file is removed at its end). ``signature`` is the bank's, over the date
+    and ``sha256``: kept with the reconciliation as proof of what the bank said."""
+
+    date: date
+    path: Path
+    sha256: str
+    signature: str
+    lines: int  # the number of lines the bank says it holds (without the header)
+    final: bool  # False: the date is not over at the bank yet (a partial file)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -87,4 +116,15 @@ class BankGateway:
 
     def query_debit(self, *, idempotency_key: str) -> DebitResult | None:
         """The outcome of an earlier debit, or None if the bank never received it."""
+        raise NotImplementedError
+
+    def statement(self, settle_date: date) -> Statement:
+        """The bank's debits processed on ``settle_date`` (Beijing time): a checked CSV file with
+        the header ``order_no,amount_fen,status,failure_code,bank_ref,processed_at``. Raises
+        StatementRefused for a file that fails its checks."""
+        raise NotImplementedError
+
+    def agreement_statement(self, settle_date: date) -> Statement:
+        """The agreements signed by the end of ``settle_date`` and their state then: a checked CSV
+        file with the header ``agreement_no,status,card_last4,signed_at,ended_at,ended_by``."""
         raise NotImplementedError

@@ -9,14 +9,22 @@ answer is lost (timeout, closed connection, 5xx, an answer that fails its signat
 raises GatewayUnavailable, or gives None in ``debit_many``: "unknown, query it", never debited
 again blindly. Request and answer bodies (card and ID numbers, agreement numbers) are never
 logged.
+
+Statement files (PROTOCOL.md section 6) are streamed to a temporary file while their SHA-256 is
+computed, never held in memory; the answer's signature, the file's digest and the bank's
+statement signature are checked before anyone reads a line (StatementRefused otherwise).
 """
 
+import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -31,6 +39,8 @@ from cards.gateways.base import (
     DebitResult,
     GatewayError,
     GatewayUnavailable,
+    Statement,
+    StatementRefused,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +53,12 @@ BIND_REFUSALS = {
     "code_expired": "the bank's code has expired",
     "not_pending": "the binding is no longer pending",
 }
+
+STATEMENT_HEADERS = {
+    "statements": "order_no,amount_fen,status,failure_code,bank_ref,processed_at",
+    "agreement-statements": "agreement_no,status,card_last4,signed_at,ended_at,ended_by",
+}
+ERROR_BODY_LIMIT = 64 * 1024  # a refusal is a small JSON object; a bigger body is not one
 
 _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
@@ -182,6 +198,114 @@ class HttpBankGateway(BankGateway):
         if status != 200:
             raise GatewayError("the bank refused the query", code=_error_code(answer))
         return _final_result(answer)
+
+    def statement(self, settle_date: date) -> Statement:
+        return self._statement("statements", settle_date)
+
+    def agreement_statement(self, settle_date: date) -> Statement:
+        return self._statement("agreement-statements", settle_date)
+
+    def _statement(self, kind: str, settle_date: date) -> Statement:
+        """Download (safe to repeat: retried while the bank does not answer) and check a file."""
+        path = f"/api/v1/{kind}/{settle_date.isoformat()}"
+        for delay in self.retry_delays:
+            try:
+                return self._download(path, settle_date, STATEMENT_HEADERS[kind])
+            except GatewayUnavailable as exc:
+                log.warning("bank GET %s: %s; trying again", path, exc.code)
+                time.sleep(delay)
+        return self._download(path, settle_date, STATEMENT_HEADERS[kind])
+
+    def _download(self, path: str, settle_date: date, header: str) -> Statement:
+        url = httpx.URL(self.base_url + path)
+        target = url.raw_path.decode("ascii")
+        nonce_headers = bank_protocol.signed_headers(self.private_key, "GET", target, b"")
+        with tempfile.NamedTemporaryFile("wb", prefix="bank-statement-", suffix=".csv", delete=False) as out:
+            file = Path(out.name)
+        try:
+            with open(file, "wb") as out, self.client.stream("GET", url, headers=nonce_headers) as response:
+                if response.status_code >= 500:
+                    raise GatewayUnavailable(f"the bank answered {response.status_code}", code="bank_error")
+                if response.status_code != 200:
+                    self._refusal(response, target, nonce_headers["X-Nonce"])
+                digest = hashlib.sha256()
+                for block in response.iter_bytes(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+            statement = self._checked(response, target, nonce_headers["X-Nonce"], file, digest.hexdigest())
+            if statement.date != settle_date:
+                raise StatementRefused("the file is for another date", code="statement_malformed")
+            with open(file, encoding="utf-8", newline="") as lines:
+                if lines.readline().rstrip("\n") != header:
+                    raise StatementRefused(
+                        "the file's header line is not the protocol's", code="statement_malformed"
+                    )
+        except httpx.TimeoutException:
+            file.unlink(missing_ok=True)
+            raise GatewayUnavailable("the bank did not answer in time", code="timeout") from None
+        except httpx.HTTPError as exc:
+            file.unlink(missing_ok=True)
+            raise GatewayUnavailable(
+                f"the bank could not be reached ({type(exc).__name__})", code="unreachable"
+            ) from None
+        except BaseException:
+            file.unlink(missing_ok=True)
+            raise
+        return statement
+
+    def _refusal(self, response: httpx.Response, target: str, nonce: str):
+        """A statement the bank refused (404 statement_unknown: a date not begun)."""
+        body = b""
+        for block in response.iter_bytes():
+            body += block
+            if len(body) > ERROR_BODY_LIMIT:
+                raise BankAnswerRefused("the bank's refusal is too large")
+        try:
+            bank_protocol.answer_check(
+                self.bank_key, response.status_code, target, nonce, response.headers, body
+            )
+            answer = json.loads(body)
+        except (bank_protocol.SignatureRefused, ValueError):
+            raise BankAnswerRefused("the bank's answer failed its check") from None
+        raise GatewayError("the bank refused the statement", code=_error_code(answer))
+
+    def _checked(
+        self, response: httpx.Response, target: str, nonce: str, file: Path, sha256: str
+    ) -> Statement:
+        """The answer's signature (over the file's digest), the digest the bank states, and the
+        bank's statement signature; anything else refuses the file."""
+        headers = response.headers
+        try:
+            bank_protocol.statement_answer_check(
+                self.bank_key, response.status_code, target, nonce, headers, sha256
+            )
+        except bank_protocol.SignatureRefused as exc:
+            log.warning("bank GET %s: the statement's answer failed its check: %s", target, exc.code)
+            raise StatementRefused(
+                f"the answer's signature failed its check ({exc.code})", code="statement_answer_refused"
+            ) from None
+        if headers.get("X-Statement-Sha256", "") != sha256:
+            raise StatementRefused(
+                "the file's SHA-256 is not the one the bank states", code="statement_digest_mismatch"
+            )
+        stated_date, signature = headers.get("X-Statement-Date", ""), headers.get("X-Statement-Signature", "")
+        try:
+            bank_protocol.statement_signature_check(self.bank_key, stated_date, sha256, signature)
+        except bank_protocol.SignatureRefused:
+            raise StatementRefused(
+                "the bank's signature of the file does not verify", code="statement_signature_invalid"
+            ) from None
+        try:
+            return Statement(
+                date=date.fromisoformat(stated_date),
+                path=file,
+                sha256=sha256,
+                signature=signature,
+                lines=int(headers.get("X-Statement-Lines", "")),
+                final=headers.get("X-Statement-Final") == "true",
+            )
+        except ValueError:
+            raise StatementRefused("the file's headers are malformed", code="statement_malformed") from None
 
     def _bind(self, path: str, payload: dict) -> dict:
         status, answer = self._call("POST", path, payload)

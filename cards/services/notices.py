@@ -8,7 +8,8 @@ bank only after that commits. The task then calls ``bank_notice_apply``:
   at once (the card stays bound; binding it again renews the mandate) and the borrower is told.
 - ``debit.result``: a pending attempt with that order number is settled through the collection's
   own ``debit_attempts_settle``; one settled the same way leaves the notice applied with no
-  change; one settled otherwise makes the notice a conflict (never an overwrite). A notice whose
+  change; one settled otherwise makes the notice a conflict and opens a reconciliation break
+  (never an overwrite). A notice whose
   attempt we do not have (yet) stays ``received``: the beat task ``apply_waiting_bank_notices``
   applies it again until the attempt appears.
 
@@ -249,6 +250,10 @@ def bank_notice_debit_apply(*, notice_id: int) -> str:
 
 
 def _conflict(notice: BankNotice, attempt: DebitAttempt, note: str) -> str:
+    """Never an overwrite: the notice is kept as a conflict and a reconciliation break opened."""
+    from cards.services.reconciliation import reconciliation_break_notice
+
+    difference = reconciliation_break_notice(notice=notice, attempt=attempt, note=note)
     record(
         action=Action.BANK_NOTICE_CONFLICT,
         actor=None,
@@ -256,6 +261,7 @@ def _conflict(notice: BankNotice, attempt: DebitAttempt, note: str) -> str:
         data={
             "notice": notice.notice_id,
             "note": note,
+            "break": difference.pk,
             "ours": attempt.status,
             "amount": str(attempt.amount),
             **_evidence(notice),
