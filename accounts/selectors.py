@@ -8,11 +8,18 @@ from accounts.models import Identity, Notification, PhoneChange, User
 from audit.models import AuditEvent, ReviewCase
 
 
+# Staff reading a record is the back office's own trail (auditors see it), not the borrower's activity.
+NOT_SHOWN_TO_BORROWERS = ("access.viewed", "access.revealed")
+
+
 def security_events(user: User):
-    """The borrower's own security activity, newest first: what they did and what was done to them."""
-    return AuditEvent.objects.filter(
-        Q(actor=user) | Q(subject_type="accounts.user", subject_id=str(user.pk))
-    ).order_by("-id")
+    """The borrower's security activity, newest first: what they did, and what was done to their
+    account (a freeze, an unfreeze, a number changed after review) without the back office's reads."""
+    return (
+        AuditEvent.objects.filter(Q(actor=user) | Q(subject_type="accounts.user", subject_id=str(user.pk)))
+        .exclude(action__in=NOT_SHOWN_TO_BORROWERS)
+        .order_by("-id")
+    )
 
 
 def identity_of(user: User) -> Identity | None:

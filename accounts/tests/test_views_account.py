@@ -247,3 +247,29 @@ def test_the_dev_sms_page_exists_only_with_debug(client, settings, deliver):
     page = client.get("/dev/sms/").content.decode()
     assert "138****8000" in page and "13800138000" not in page
     assert f'href="{settings.BANK_HTTP_URL}/sms/"' in page  # the bank texts its own codes
+
+
+def test_the_security_log_shows_the_borrowers_devices_readably_and_no_staff_trail(sign_in):
+    from django.db import transaction
+
+    from accounts.tests.factories import StaffFactory
+    from audit.actions import Action
+    from audit.context import RequestContext, bound_request
+    from audit.services import record
+
+    borrower = BorrowerFactory()
+    officer = StaffFactory()
+    android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+    office = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    with bound_request(RequestContext("r1", "203.0.113.7", android)), transaction.atomic():
+        record(action=Action.REAUTH_SUCCEEDED, actor=borrower, subject=borrower)
+    with bound_request(RequestContext("r2", "198.51.100.99", office)), transaction.atomic():
+        record(action=Action.PERSONAL_DATA_VIEWED, actor=officer, subject=borrower)
+        record(action=Action.ACCOUNT_UNFROZEN, actor=officer, subject=borrower)
+
+    page = sign_in(borrower).get("/accounts/security/", HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert "Chrome Mobile on Android 14" in page and "Mozilla/5.0" not in page and "203.0.113.7" in page
+    assert "Account unfrozen" in page and "by our compliance team" in page
+    assert "198.51.100.99" not in page and "Windows" not in page  # the officer's address and browser
+    assert "opened in the back office" not in page
