@@ -7,7 +7,6 @@ from django.db.models import Q
 from accounts.models import Identity, Notification, PhoneChange, User
 from audit.models import AuditEvent, ReviewCase
 
-
 # Staff reading a record is the back office's own trail (auditors see it), not the borrower's activity.
 NOT_SHOWN_TO_BORROWERS = ("access.viewed", "access.revealed")
 
