@@ -6,6 +6,8 @@ the transaction of the change the code authorises. A wrong try is never rolled b
 """
 
 import enum
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -67,6 +69,35 @@ def _next_send_at(phone_hash: str, ip: str | None) -> datetime | None:
         if len(times) >= settings.SMS_CODE_IP_HOURLY_LIMIT:
             return times[0] + timedelta(hours=1)
     return None
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """What a code page may truthfully say: whether a live code was sent for the operation, until
+    when it works, and when another may be asked for (None: now)."""
+
+    valid_until: datetime | None
+    next_send_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.valid_until is not None
+
+    @property
+    def wait_seconds(self) -> int:
+        if self.next_send_at is None:
+            return 0
+        return max(0, math.ceil((self.next_send_at - timezone.now()).total_seconds()))
+
+
+def code_status(*, purpose: str, target, phone) -> CodeStatus:
+    device = SmsCode.objects.filter(scope=SmsCode.scope_for(purpose, target)).first()
+    context = current_request()
+    live = device is not None and device.has_live_code
+    return CodeStatus(
+        valid_until=device.valid_until if live else None,
+        next_send_at=_next_send_at(_phone_hash(phone), context.ip if context else None),
+    )
 
 
 def _wait_message(retry_at: datetime) -> str:

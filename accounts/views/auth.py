@@ -17,6 +17,7 @@ from accounts.services import (
     AlreadyRegistered,
     CodeRefused,
     LoginRefused,
+    code_status,
     login_second_factor_verify,
     logout_record,
     password_check,
@@ -75,7 +76,12 @@ def register_complete(request):
             session.mark_reauthenticated(request)
             messages.success(request, _("Welcome! Your account is open."))
             return redirect("accounts:home")
-    context = {"form": form, "policy": policy, "phone": mask_phone(state["phone"])}
+    context = {
+        "form": form,
+        "policy": policy,
+        "phone": mask_phone(state["phone"]),
+        "code_status": code_status(purpose=Purpose.REGISTER, target=state["phone"], phone=state["phone"]),
+    }
     return render(request, "accounts/register_complete.html", context)
 
 
@@ -134,7 +140,12 @@ def login_verify(request):
             sign_in(request, user, device)
             session.mark_reauthenticated(request)
             return remember_language(redirect(state["next"]), user)
-    return render(request, "accounts/login_verify.html", {"form": form, "phone": user.masked_phone})
+    context = {
+        "form": form,
+        "phone": user.masked_phone,
+        "code_status": code_status(purpose=Purpose.LOGIN, target=user.pk, phone=user.phone),
+    }
+    return render(request, "accounts/login_verify.html", context)
 
 
 @require_POST
@@ -184,9 +195,13 @@ def password_reset_done(request):
             session.forget(request, "reset")
             messages.success(request, _("Your password is reset. Sign in with it and an SMS code."))
             return redirect("accounts:login")
-    return render(
-        request, "accounts/password_reset_complete.html", {"form": form, "phone": mask_phone(state["phone"])}
-    )
+    phone = state["phone"]
+    context = {
+        "form": form,
+        "phone": mask_phone(phone),
+        "code_status": code_status(purpose=Purpose.PASSWORD_RESET, target=phone, phone=phone),
+    }
+    return render(request, "accounts/password_reset_complete.html", context)
 
 
 @require_POST

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from accounts import selectors
 from accounts.decorators import frozen_refused, recent_password_required
 from accounts.forms import CodeForm, NewPhoneForm
-from accounts.models import PhoneChange
+from accounts.models import PhoneChange, SmsCode
 from accounts.services import (
     DomainError,
+    code_status,
     phone_change_cancel,
     phone_change_confirm_new,
     phone_change_confirm_old,
@@ -20,6 +21,7 @@ from accounts.services import (
     phone_change_set_new,
     phone_change_start,
 )
+from accounts.services.phone_change import new_number_target
 from accounts.views.common import send_code
 
 
@@ -30,10 +32,24 @@ def _own_change(request, change_id: int) -> PhoneChange:
         raise Http404 from None
 
 
+def _code_status(request, change: PhoneChange | None):
+    """The code of the step the change is at: to the current number, or to the new one."""
+    if change is None or change.status not in (PhoneChange.Status.STARTED, PhoneChange.Status.NEW_SENT):
+        return None
+    if change.status == PhoneChange.Status.STARTED:
+        return code_status(
+            purpose=SmsCode.Purpose.PHONE_CHANGE_OLD, target=change.pk, phone=request.user.phone
+        )
+    return code_status(
+        purpose=SmsCode.Purpose.PHONE_CHANGE_NEW, target=new_number_target(change), phone=change.new_phone
+    )
+
+
 def _page(request, change: PhoneChange | None, *, code_form=None, phone_form=None, status=200):
     lost = selectors.latest_lost_phone_request(request.user)
     reviewed = selectors.latest_reviewed_phone_change(request.user)
     context = {
+        "code_status": _code_status(request, change),
         "reviewed": reviewed,
         "reviewed_case": selectors.phone_change_case(reviewed) if reviewed else None,
         "change": change,
