@@ -14,10 +14,10 @@ urlpatterns = [
     path("bank/notices/", bank_notices, name="bank_notices"),
     path("loans/", views.loan_list, name="loans"),
     path("loans/<id:loan_id>/", views.loan_detail, name="loan_detail"),
-    path("loans/<id:loan_id>/repay/", views_repay.loan_repay, name="loan_repay"),
-    path("loans/<id:loan_id>/payoff/", views_repay.loan_payoff_view, name="loan_payoff"),
+    path("loans/<id:loan_id>/repay/", views_repay.repay, name="loan_repay"),
+    path("loans/<id:loan_id>/payoff/", views_repay.payoff, name="loan_payoff"),
     path(
-        "loans/<id:loan_id>/payments/<slug:payment_ref>/", views_repay.loan_payment, name="loan_payment"
+        "loans/<id:loan_id>/payments/<slug:payment_ref>/", views_repay.receipt, name="loan_payment"
     ),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),

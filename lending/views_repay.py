@@ -68,7 +68,7 @@ def _chosen_installments(request, loan: Loan) -> list[int]:
 
 
 @frozen_refused
-def loan_repay(request, loan_id: int):
+def repay(request, loan_id: int):
     """Pay due and overdue installments now (all by default, or those ticked) from a chosen card."""
     loan = _own_loan(request, loan_id)
     today = timezone.localdate()
@@ -105,7 +105,7 @@ def loan_repay(request, loan_id: int):
 
 
 @frozen_refused
-def loan_payoff_view(request, loan_id: int):
+def payoff(request, loan_id: int):
     """Settle the loan today: the amount is shown, part by part, before the borrower confirms."""
     loan = _own_loan(request, loan_id)
     if loan.status not in Loan.BEING_REPAID:
@@ -156,7 +156,7 @@ def _to_receipt(request, loan: Loan, repayment):
 
 @borrower_required
 @require_GET
-def loan_payment(request, loan_id: int, payment_ref: str):
+def receipt(request, loan_id: int, payment_ref: str):
     """The receipt of one payment: what was paid, from which card, and the bank's reference."""
     loan = _own_loan(request, loan_id)
     attempts = list(

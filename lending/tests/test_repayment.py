@@ -13,7 +13,6 @@ from audit.models import AuditEvent
 from cards.models import Card
 from cards.services import card_unbind
 from cards.tests import sandbox_cards
-from cards.tests.conftest import allow_next_code
 from lending.models import DebitAttempt, Installment, Loan
 from lending.services import installments_collect, loans_collect
 from lending.services.repayment import (
@@ -27,19 +26,6 @@ from lending.services.repayment import (
 pytestmark = pytest.mark.django_db
 
 Purpose = SmsCode.Purpose
-
-
-@pytest.fixture
-def repay_code(deliver, last_code):
-    """Send the code for paying ``loan`` to the borrower's phone and return it."""
-
-    def run(user, loan, purpose=Purpose.LOAN_REPAY):
-        allow_next_code()
-        with deliver():
-            loan_repay_code_send(actor=user, loan=loan, purpose=purpose)
-        return last_code(user.phone)
-
-    return run
 
 
 @pytest.fixture
