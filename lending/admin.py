@@ -120,9 +120,7 @@ class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
             )
             for attempt in attempts
         )
-        return format_html_join(
-            "\n", "<div>{} · #{} · {} · ¥{} · {} · {} · {}</div>", rows
-        ) or "-"
+        return format_html_join("\n", "<div>{} · #{} · {} · ¥{} · {} · {} · {}</div>", rows) or "-"
 
     def has_add_permission(self, request, obj=None):
         return request.user.has_perm("lending.add_loan")

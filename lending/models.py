@@ -88,7 +88,9 @@ class Loan(models.Model):
     # interest (only what had accrued).
     @property
     def outstanding(self) -> Decimal:
-        return sum((i.left for i in self.installments.all() if i.status != Installment.Status.PAID), Decimal("0"))
+        return sum(
+            (i.left for i in self.installments.all() if i.status != Installment.Status.PAID), Decimal("0")
+        )
 
     @property
     def days_past_due(self) -> int:

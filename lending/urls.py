@@ -16,9 +16,7 @@ urlpatterns = [
     path("loans/<id:loan_id>/", views.loan_detail, name="loan_detail"),
     path("loans/<id:loan_id>/repay/", views_repay.repay, name="loan_repay"),
     path("loans/<id:loan_id>/payoff/", views_repay.payoff, name="loan_payoff"),
-    path(
-        "loans/<id:loan_id>/payments/<slug:payment_ref>/", views_repay.receipt, name="loan_payment"
-    ),
+    path("loans/<id:loan_id>/payments/<slug:payment_ref>/", views_repay.receipt, name="loan_payment"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),

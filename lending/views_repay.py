@@ -67,6 +67,11 @@ def _chosen_installments(request, loan: Loan) -> list[int]:
     return chosen
 
 
+def _code_send(request, loan: Loan, purpose: str) -> None:
+    sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
+    send_code(request, lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=purpose), sent)
+
+
 @frozen_refused
 def repay(request, loan_id: int):
     """Pay due and overdue installments now (all by default, or those ticked) from a chosen card."""
@@ -83,7 +88,11 @@ def repay(request, loan_id: int):
         if form.is_valid() and request.POST.get("send"):
             _draft_keep(request, loan, "repay", installments=chosen, card=form.cleaned_data["card"])
             sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
-            send_code(request, lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_REPAY), sent)
+            send_code(
+                request,
+                lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_REPAY),
+                sent,
+            )
             return redirect("loan_repay", loan.pk)
         if form.is_valid():
             try:
@@ -100,7 +109,14 @@ def repay(request, loan_id: int):
             else:
                 _draft_end(request, loan, "repay")
                 return _to_receipt(request, loan, repayment)
-    context = {"loan": loan, "payable": payable, "payment": payment, "form": form, "cards": cards, "chosen": chosen}
+    context = {
+        "loan": loan,
+        "payable": payable,
+        "payment": payment,
+        "form": form,
+        "cards": cards,
+        "chosen": chosen,
+    }
     return render(request, "lending/repay.html", context, status=400 if form.errors else 200)
 
 
@@ -119,7 +135,11 @@ def payoff(request, loan_id: int):
         if request.POST.get("send"):
             _draft_keep(request, loan, "payoff", card=form.cleaned_data["card"])
             sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
-            send_code(request, lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_PAYOFF), sent)
+            send_code(
+                request,
+                lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_PAYOFF),
+                sent,
+            )
             return redirect("loan_payoff", loan.pk)
         try:
             repayment = loan_payoff(

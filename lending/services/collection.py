@@ -556,8 +556,8 @@ def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
             "amount": str(entry.attempt.amount),
             "card": card_param(card) if card else "",
         }
-        # Both notices lead straight to paying it now, from any card that can be debited.
-        link = reverse("loan_repay", args=[entry.loan_id])
+        # Both notices lead to the loan page, which leads with what is owed and "repay now".
+        link = reverse("loan_detail", args=[entry.loan_id])
         if entry.next_attempt_at:
             params["retry_on"] = timezone.localdate(entry.next_attempt_at).isoformat()
             kind = "debit_failed_retry"

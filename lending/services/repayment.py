@@ -98,9 +98,7 @@ def _card_mandate(actor, card_id: int):
     return Mandate.objects.select_related("card").get(card=card, status=Mandate.Status.ACTIVE)
 
 
-def loan_repay(
-    *, actor, loan: Loan, installment_ids, card_id: int, code: str, payment_ref: str
-) -> Repayment:
+def loan_repay(*, actor, loan: Loan, installment_ids, card_id: int, code: str, payment_ref: str) -> Repayment:
     """Pay the chosen installments (due or overdue, of this loan) now from one of the borrower's
     cards, with the code sent for this loan. Ids not of this loan's payable installments are
     refused and nothing is paid."""
@@ -237,7 +235,9 @@ def _last_numbers(installment_ids: list[int]) -> dict[int, int]:
     from django.db.models import Max
 
     attempts = DebitAttempt.objects.filter(installment_id__in=installment_ids)
-    return dict(attempts.values("installment_id").annotate(n=Max("number")).values_list("installment_id", "n"))
+    return dict(
+        attempts.values("installment_id").annotate(n=Max("number")).values_list("installment_id", "n")
+    )
 
 
 def _started_entry(attempt: DebitAttempt, installment: Installment, mandate) -> dict:
@@ -257,6 +257,4 @@ def _started_entry(attempt: DebitAttempt, installment: Installment, mandate) -> 
 
 def loan_payments(loan: Loan):
     """The borrower's own payments of the loan (for the back office and the loan page)."""
-    return DebitAttempt.objects.filter(installment__loan=loan).filter(
-        Q(trigger__in=DebitAttempt.BY_BORROWER)
-    )
+    return DebitAttempt.objects.filter(installment__loan=loan).filter(Q(trigger__in=DebitAttempt.BY_BORROWER))

@@ -74,7 +74,9 @@ def test_repay_now_through_the_pages_then_the_receipt(sign_in, borrower, overdue
     assert len(bank.debits(status="succeeded")) == 1
 
 
-def test_an_installment_not_yet_due_gets_a_clear_refusal(sign_in, bind, borrower, make_loan, deliver, last_code):
+def test_an_installment_not_yet_due_gets_a_clear_refusal(
+    sign_in, bind, borrower, make_loan, deliver, last_code
+):
     card = bind(borrower)
     loan = make_loan(borrower, first_due=timezone.localdate())
     client = sign_in(borrower)
@@ -98,11 +100,20 @@ def test_another_borrowers_loan_or_installment_answers_404(sign_in, bind, borrow
     their_installment = theirs.installments.get(number=1)
     client = sign_in(borrower)
 
-    for url in (f"/loans/{theirs.pk}/repay/", f"/loans/{theirs.pk}/payoff/", f"/loans/{theirs.pk}/payments/{'a' * 32}/"):
+    for url in (
+        f"/loans/{theirs.pk}/repay/",
+        f"/loans/{theirs.pk}/payoff/",
+        f"/loans/{theirs.pk}/payments/{'a' * 32}/",
+    ):
         assert client.get(url).status_code == 404
     assert client.post(f"/loans/{theirs.pk}/repay/", {"send": "1"}).status_code == 404
     page = client.get(f"/loans/{loan.pk}/repay/").content.decode()
-    form = {"installments": [their_installment.pk], "card": good.pk, "payment_ref": payment_ref(page), "code": "123456"}
+    form = {
+        "installments": [their_installment.pk],
+        "card": good.pk,
+        "payment_ref": payment_ref(page),
+        "code": "123456",
+    }
     assert client.post(f"/loans/{loan.pk}/repay/", form).status_code == 404
     assert not DebitAttempt.objects.filter(trigger="borrower").exists()
     assert Installment.objects.get(pk=their_installment.pk).paid_amount == 0
@@ -137,7 +148,9 @@ def test_the_back_office_shows_the_trigger_and_a_loans_payments_and_balance(
     )
     officer = StaffFactory(role="officer")
     client = admin_login(officer)
-    listing = client.get("/admin/lending/debitattempt/?trigger=borrower", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    listing = client.get(
+        "/admin/lending/debitattempt/?trigger=borrower", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "Borrower&#x27;s payment" in listing or "Borrower's payment" in listing
     page = client.get(f"/admin/lending/loan/{loan.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     loan.refresh_from_db()

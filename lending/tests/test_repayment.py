@@ -20,7 +20,6 @@ from lending.services.repayment import (
     loan_payoff,
     loan_payoff_quote,
     loan_repay,
-    loan_repay_code_send,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +44,9 @@ def ref() -> str:
     return uuid.uuid4().hex
 
 
-def test_repay_one_overdue_installment_from_a_second_card(overdue_loan, borrower, repay_code, bank, sms_outbox):
+def test_repay_one_overdue_installment_from_a_second_card(
+    overdue_loan, borrower, repay_code, bank, sms_outbox
+):
     loan, empty, good = overdue_loan
     first = loan.installments.get(number=1)
     before = first.next_attempt_at
@@ -61,7 +62,12 @@ def test_repay_one_overdue_installment_from_a_second_card(overdue_loan, borrower
     )
 
     [attempt] = repayment.attempts
-    assert (attempt.status, attempt.trigger, attempt.card, attempt.number) == ("succeeded", "borrower", good, 2)
+    assert (attempt.status, attempt.trigger, attempt.card, attempt.number) == (
+        "succeeded",
+        "borrower",
+        good,
+        2,
+    )
     assert attempt.idempotency_key == DebitAttempt.key_for(first.pk, 2) and attempt.gateway_reference
     assert attempt.amount == first.amount_due
     first.refresh_from_db()
@@ -75,9 +81,14 @@ def test_repay_one_overdue_installment_from_a_second_card(overdue_loan, borrower
     started = AuditEvent.objects.get(action="debit.started", subject_id=str(attempt.pk))
     assert started.actor_id == borrower.pk and started.data["trigger"] == "borrower"
     assert started.data["card"] == "**** 1234"
-    assert AuditEvent.objects.get(action="debit.succeeded", subject_id=str(attempt.pk)).data["trigger"] == "borrower"
+    assert (
+        AuditEvent.objects.get(action="debit.succeeded", subject_id=str(attempt.pk)).data["trigger"]
+        == "borrower"
+    )
     # The run the next morning has nothing to collect on it.
-    assert installments_collect(installment_ids=[first.pk], day=timezone.localdate() + timedelta(days=1)) == []
+    assert (
+        installments_collect(installment_ids=[first.pk], day=timezone.localdate() + timedelta(days=1)) == []
+    )
     assert len(bank.debits()) == 2  # the failed morning debit and the borrower's
     assert len(sms_outbox) == texts_before + 1  # only the code: no "debit failed" text
     assert before is not None
@@ -174,7 +185,9 @@ def test_the_early_payoff_amount_on_a_known_schedule_then_the_loan_is_settled(
     assert unbound.status == Card.Status.UNBOUND
 
 
-def test_an_early_repayment_fee_and_late_charges_come_from_product_settings(bind, borrower, make_loan, settings):
+def test_an_early_repayment_fee_and_late_charges_come_from_product_settings(
+    bind, borrower, make_loan, settings
+):
     bind(borrower)
     today = timezone.localdate()
     loan = make_loan(borrower, first_due=today - timedelta(days=10))
@@ -186,7 +199,11 @@ def test_an_early_repayment_fee_and_late_charges_come_from_product_settings(bind
     quote = loan_payoff_quote(loan, today)
     first = loan.installments.get(number=1)
     # On principal only, never on interest or an earlier charge: 990.07 x 0.001 x 10 = 9.90.
-    assert quote.late_charges == Decimal("9.90") == (first.principal_due * Decimal("0.01")).quantize(Decimal("0.01"))
+    assert (
+        quote.late_charges
+        == Decimal("9.90")
+        == (first.principal_due * Decimal("0.01")).quantize(Decimal("0.01"))
+    )
     early_principal = sum(i.principal_due for i in loan.installments.filter(number__gt=1))
     assert quote.fee == (early_principal / 100).quantize(Decimal("0.01"))
     assert quote.total == no_charges.total + quote.late_charges + quote.fee
@@ -197,7 +214,12 @@ def test_a_form_sent_twice_pays_once(overdue_loan, borrower, repay_code, bank):
     first = loan.installments.get(number=1)
     payment_ref, code = ref(), repay_code(borrower, loan)
     pay = lambda: loan_repay(  # noqa: E731
-        actor=borrower, loan=loan, installment_ids=[first.pk], card_id=good.pk, code=code, payment_ref=payment_ref
+        actor=borrower,
+        loan=loan,
+        installment_ids=[first.pk],
+        card_id=good.pk,
+        code=code,
+        payment_ref=payment_ref,
     )
     one, two = pay(), pay()
     assert not one.again and two.again
@@ -221,7 +243,9 @@ def test_a_timeout_after_the_bank_debited_is_settled_by_query(overdue_loan, borr
     assert Installment.objects.get(pk=first.pk).status == Installment.Status.PAID
 
 
-def test_repay_now_then_the_morning_run_debit_the_installment_once(bind, borrower, make_loan, repay_code, bank):
+def test_repay_now_then_the_morning_run_debit_the_installment_once(
+    bind, borrower, make_loan, repay_code, bank
+):
     card = bind(borrower)
     today = timezone.localdate()
     loan = make_loan(borrower, first_due=today)  # due today: the morning run would collect it
@@ -274,10 +298,17 @@ def test_installments_not_due_or_another_loans_are_refused_and_nothing_changes(
     not_due = loan.installments.get(number=1)
     with pytest.raises(RepaymentRefused, match="that are due"):
         loan_repay(
-            actor=borrower, loan=loan, installment_ids=[not_due.pk], card_id=card.pk, code=code, payment_ref=ref()
+            actor=borrower,
+            loan=loan,
+            installment_ids=[not_due.pk],
+            card_id=card.pk,
+            code=code,
+            payment_ref=ref(),
         )
     with pytest.raises(RepaymentRefused, match="that are due"):
-        loan_repay(actor=borrower, loan=loan, installment_ids=[10**9], card_id=card.pk, code=code, payment_ref=ref())
+        loan_repay(
+            actor=borrower, loan=loan, installment_ids=[10**9], card_id=card.pk, code=code, payment_ref=ref()
+        )
     assert DebitAttempt.objects.count() == len(bank.debits()) == 0
     assert SmsCode.objects.get(purpose=Purpose.LOAN_REPAY).code_hash  # the code was not used up
 

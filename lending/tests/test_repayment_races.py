@@ -46,7 +46,9 @@ def test_ten_concurrent_submits_of_the_same_form_pay_once(bind, borrower, make_l
     assert Installment.objects.get(pk=first.pk).status == Installment.Status.PAID
 
 
-def test_repay_now_and_the_morning_run_at_the_same_moment_debit_once(bind, borrower, make_loan, repay_code, bank):
+def test_repay_now_and_the_morning_run_at_the_same_moment_debit_once(
+    bind, borrower, make_loan, repay_code, bank
+):
     card = bind(borrower)
     today = timezone.localdate()
     loan = make_loan(borrower, first_due=today)
