@@ -139,7 +139,7 @@ def payoff_payment(loan, installments, day: date) -> Payment:
         start, period_start = period_start, installment.due_date
         if installment.status == installment.Status.PAID:
             continue
-        if installment.due_date <= day:
+        if installment.due_date <= day or installment.status == installment.Status.OVERDUE:
             parts.append(_due_part(installment, loan.product, day))
             continue
         accrued = ZERO if current_seen else accrued_interest(installment, start, day)

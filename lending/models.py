@@ -150,10 +150,12 @@ class Installment(models.Model):
 
     @property
     def days_past_due(self) -> int:
-        """Whole days since the due date of an unpaid installment (0 on the due date and before)."""
+        """Whole days since the due date of an unpaid installment (0 on the due date and before;
+        at least 1 once marked overdue, which happens only after its due day's window closed)."""
         if self.status == self.Status.PAID:
             return 0
-        return max((timezone.localdate() - self.due_date).days, 0)
+        days = max((timezone.localdate() - self.due_date).days, 0)
+        return max(days, 1) if self.status == self.Status.OVERDUE else days
 
 
 class DebitAttempt(models.Model):

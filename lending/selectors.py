@@ -50,8 +50,8 @@ def repay_summary(loan: Loan) -> dict:
 
     today = timezone.localdate()
     unpaid = [i for i in loan.installments.all() if i.status != Installment.Status.PAID]
-    overdue = [i for i in unpaid if i.due_date < today]
-    due_now = [i for i in unpaid if i.due_date <= today]
+    overdue = [i for i in unpaid if i.due_date < today or i.status == Installment.Status.OVERDUE]
+    due_now = [i for i in unpaid if i.due_date <= today or i.status == Installment.Status.OVERDUE]
     return {
         "overdue": overdue,
         "overdue_amount": sum((i.left for i in overdue), Decimal("0")),

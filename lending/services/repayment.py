@@ -56,10 +56,11 @@ class Repayment:
 
 
 def payable_installments(loan: Loan, day: date) -> list[Installment]:
-    """The loan's unpaid installments due by ``day`` (overdue or due today), in order."""
+    """The loan's unpaid installments due by ``day`` or marked overdue, in order."""
     if loan.status not in Loan.BEING_REPAID:
         return []
-    return list(loan.installments.filter(status__in=UNPAID, due_date__lte=day).order_by("number"))
+    due = Q(due_date__lte=day) | Q(status=Installment.Status.OVERDUE)
+    return list(loan.installments.filter(due, status__in=UNPAID).order_by("number"))
 
 
 def repayment_cards(borrower):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from accounts.services import identity_verify
 from accounts.tests.factories import BorrowerFactory
 from cards.tests import sandbox_cards
-from cards.tests.conftest import bind  # noqa: F401  (a fixture)
+from cards.tests.conftest import bind  # noqa: F401,F811  (a fixture)
 from lending.models import DebitAttempt
 from lending.services import loans_collect
 from tests.browser.test_cards import newest_code, sign_in
@@ -18,7 +18,7 @@ from tests.browser.test_cards import newest_code, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_failed_debit_notice_loan_page_repay_now_receipt(page, settings, bind, make_loan, bank):
+def test_failed_debit_notice_loan_page_repay_now_receipt(page, settings, bind, make_loan, bank):  # noqa: F811
     settings.DEBUG = True  # /dev/sms/
     settings.SMS_CODE_RESEND_SECONDS = 0
     borrower = BorrowerFactory(phone="+8613800138000")
