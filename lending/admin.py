@@ -198,6 +198,7 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "gateway_reference",
         "idempotency_key",
         "trigger",
+        "payment_ref",
         "created_at",
         "resent_count",
         "resent_at",

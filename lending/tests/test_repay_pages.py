@@ -156,3 +156,40 @@ def test_the_back_office_shows_the_trigger_and_a_loans_payments_and_balance(
     loan.refresh_from_db()
     assert "Borrower&#x27;s payment" in page or "Borrower's payment" in page
     assert f"{loan.outstanding}" in page
+
+
+def test_the_failed_debit_notice_and_text_lead_to_the_loan_page(borrower, overdue, settings):
+    from accounts.models import Notification, SmsMessage
+
+    loan, _good = overdue
+    notice = Notification.objects.get(user=borrower, kind="debit_failed_retry")
+    assert notice.link == f"/loans/{loan.pk}/"
+    sms = SmsMessage.objects.get(template="debit_failed_retry")
+    assert (
+        f"{settings.SITE_URL}/loans/{loan.pk}/" in sms.body and "立即用任意一张卡还款" in sms.body
+    )  # the borrower's language
+
+
+def test_pay_off_early_through_the_pages_then_the_loan_is_settled(
+    sign_in, bind, borrower, make_loan, deliver, last_code, bank
+):
+    from lending.models import Loan
+
+    card = bind(borrower)
+    loan = make_loan(borrower)
+    client = sign_in(borrower)
+    url = f"/loans/{loan.pk}/payoff/"
+    page = client.get(url).content.decode()
+    form = {"card": card.pk, "payment_ref": payment_ref(page)}
+    code = send_code(client, url, form, deliver, last_code, borrower.phone)
+    response = client.post(url, {**form, "code": code})
+    assert response.status_code == 302
+    receipt = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.PAID_OFF and "Paid off" in receipt
+    attempts = DebitAttempt.objects.filter(trigger="payoff")
+    assert attempts.count() == 3 == len(bank.debits(status="succeeded"))
+    assert all(a.gateway_reference in receipt for a in attempts)
+    # Nothing left to pay: the page says so, and the loan page offers no payoff any more.
+    assert client.get(url).status_code == 302
+    assert f'href="{url}"' not in client.get(f"/loans/{loan.pk}/").content.decode()
