@@ -193,3 +193,18 @@ def test_pay_off_early_through_the_pages_then_the_loan_is_settled(
     # Nothing left to pay: the page says so, and the loan page offers no payoff any more.
     assert client.get(url).status_code == 302
     assert f'href="{url}"' not in client.get(f"/loans/{loan.pk}/").content.decode()
+
+
+def test_late_charges_are_shown_apart_only_when_the_product_defines_them(
+    sign_in, borrower, overdue, settings
+):
+    loan, _good = overdue
+    client = sign_in(borrower)
+    assert "Late charges" not in client.get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    settings.LOAN_LATE_CHARGE_DAILY_RATES = {"phone": "0.001"}
+    page = client.get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    principal = loan.installments.get(number=1).principal_due
+    charge = (principal * 5 / 1000).quantize(principal)  # 5 days at 0.1% of the principal
+    assert f"Late charges so far: ¥{charge}" in page
+    repay = client.get(f"/loans/{loan.pk}/repay/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"late charge ¥{charge} included" in repay
