@@ -138,6 +138,8 @@ class SmsCode(ThrottlingMixin, Device):
         CARD_UNBIND = "card_unbind", _("unbinding a card")
         CARD_SWAP = "card_swap", _("swapping the repayment card")
         CARDS_UNBIND_ALL = "cards_unbind_all", _("unbinding all cards")
+        LOAN_REPAY = "loan_repay", _("repaying installments")
+        LOAN_PAYOFF = "loan_payoff", _("paying a loan off early")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     purpose = models.CharField(max_length=32, choices=Purpose.choices)

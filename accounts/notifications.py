@@ -96,21 +96,24 @@ TEXTS = {
         _("Repayment not collected"),
         _(
             "We could not collect installment %(number)s (¥%(amount)s) from %(card)s. "
-            "We will try again on %(retry_on)s; please make sure the card holds enough money."
+            "We will try again on %(retry_on)s; please make sure the card holds enough money, "
+            "or repay it now from any of your cards."
         ),
     ),
     "debit_failed_stopped": (
         _("Repayment not collected: action needed"),
         _(
             "We could not collect installment %(number)s (¥%(amount)s) and will not try again "
-            "automatically. Choose a repayment card that can be debited."
+            "automatically. Repay it now from a card that can be debited, and choose that card "
+            "as the repayment card."
         ),
     ),
     "repayment_card_missing": (
         _("Your next repayment has no card to be collected from"),
         _(
-            "Installment %(number)s (¥%(amount)s) is due on %(due_date)s, but your loan has no "
-            "usable repayment card. Bind a card and choose it as the repayment card."
+            "Installment %(number)s (¥%(amount)s) is due on %(due_date)s, but your repayment card "
+            "cannot be debited. Bind a card and choose it as the repayment card, or repay it "
+            "yourself on the loan page."
         ),
     ),
     "account_unfrozen": (

@@ -41,6 +41,21 @@ class InstallmentInline(admin.TabularInline):
         return False
 
 
+class PaymentInline(admin.TabularInline):
+    """Every debit of the loan's installments, the borrower's own payments among them (trigger)."""
+
+    model = DebitAttempt
+    fk_name = "installment"
+    fields = ("created_at", "installment", "trigger", "amount", "card", "status", "gateway_reference")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = gettext_lazy("payments and debits")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = (
@@ -55,9 +70,57 @@ class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_filter = ("product", "status")
     list_select_related = ("borrower",)
     show_full_result_count = False
-    fields = ("borrower", "product", "principal", "annual_rate", "term_months", "status", "disbursed_at")
+    fields = (
+        "borrower",
+        "product",
+        "principal",
+        "annual_rate",
+        "term_months",
+        "status",
+        "disbursed_at",
+        "balance",
+        "paid",
+        "days_past_due",
+        "payments",
+    )
     readonly_fields = fields
     inlines = [InstallmentInline]
+
+    @admin.display(description=gettext_lazy("balance (unpaid installments)"))
+    def balance(self, loan):
+        return loan.outstanding
+
+    @admin.display(description=gettext_lazy("paid so far"))
+    def paid(self, loan):
+        return sum((i.paid_amount for i in loan.installments.all()), 0)
+
+    @admin.display(description=gettext_lazy("days past due"))
+    def days_past_due(self, loan):
+        return loan.days_past_due
+
+    @admin.display(description=gettext_lazy("payments and debits"))
+    def payments(self, loan):
+        """Each debit of the loan, newest first: when, installment, trigger, amount, card, outcome."""
+        from django.utils.html import format_html_join
+
+        attempts = (
+            DebitAttempt.objects.filter(installment__loan=loan)
+            .select_related("installment", "card")
+            .order_by("-created_at", "-pk")
+        )
+        rows = (
+            (
+                attempt.created_at.strftime("%Y-%m-%d %H:%M"),
+                attempt.installment.number,
+                attempt.get_trigger_display(),
+                attempt.amount,
+                attempt.card.masked_number if attempt.card else "-",
+                attempt.get_status_display(),
+                attempt.gateway_reference or "-",
+            )
+            for attempt in attempts
+        )
+        return format_html_join("\n", "<div>{} · #{} · {} · ¥{} · {} · {} · {}</div>", rows) or "-"
 
     def has_add_permission(self, request, obj=None):
         return request.user.has_perm("lending.add_loan")
@@ -135,6 +198,7 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "gateway_reference",
         "idempotency_key",
         "trigger",
+        "payment_ref",
         "created_at",
         "resent_count",
         "resent_at",

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import MobileField
+from accounts.forms import CodeField, MobileField
 from accounts.models import User
 from lending.models import Loan
 
@@ -42,3 +42,25 @@ class LoanDisburseForm(forms.Form):
             "term_months": data["term_months"],
             "first_due": data["first_due"],
         }
+
+
+class BorrowerPaymentForm(forms.Form):
+    """Paying from the loan page: the card, the code to the account phone, and the form's own
+    reference, which makes a form sent twice pay once. ``installments`` (repay now only) are
+    checked by the view and the service: they must be this loan's and due."""
+
+    card = forms.TypedChoiceField(label=_("Pay from"), coerce=int, empty_value=None)
+    code = CodeField(required=False)
+    payment_ref = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, cards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["card"].choices = [(card.pk, str(card)) for card in cards]
+        if cards and not self.initial.get("card"):
+            self.initial["card"] = cards[0].pk
+
+    def clean_code(self):
+        code = self.cleaned_data.get("code")
+        if not code and not self.data.get("send"):
+            raise forms.ValidationError(_("Enter the code we sent to your phone."))
+        return code

@@ -84,9 +84,18 @@ class Loan(models.Model):
         return (self.annual_rate * 100).quantize(Decimal("0.01"))
 
     # Read through ``installments.all()`` so a prefetched schedule costs no query per loan.
+    # Paid rows count nothing: one closed by an early payoff was paid less than its scheduled
+    # interest (only what had accrued).
     @property
     def outstanding(self) -> Decimal:
-        return sum((i.amount_due - i.paid_amount for i in self.installments.all()), Decimal("0"))
+        return sum(
+            (i.left for i in self.installments.all() if i.status != Installment.Status.PAID), Decimal("0")
+        )
+
+    @property
+    def days_past_due(self) -> int:
+        """Days since the oldest unpaid installment fell due (0 when none is late)."""
+        return max((i.days_past_due for i in self.installments.all()), default=0)
 
     @property
     def next_installment(self) -> "Installment | None":
@@ -135,6 +144,19 @@ class Installment(models.Model):
     def amount_due(self) -> Decimal:
         return self.principal_due + self.interest_due
 
+    @property
+    def left(self) -> Decimal:
+        return self.amount_due - self.paid_amount
+
+    @property
+    def days_past_due(self) -> int:
+        """Whole days since the due date of an unpaid installment (0 on the due date and before;
+        at least 1 once marked overdue, which happens only after its due day's window closed)."""
+        if self.status == self.Status.PAID:
+            return 0
+        days = max((timezone.localdate() - self.due_date).days, 0)
+        return max(days, 1) if self.status == self.Status.OVERDUE else days
+
 
 class DebitAttempt(models.Model):
     """One try at collecting an installment through a mandate; its key makes the bank debit once."""
@@ -148,6 +170,11 @@ class DebitAttempt(models.Model):
         SCHEDULE = "schedule", _("Daily collection")
         FOLLOW_UP = "follow_up", _("Follow-up run (picked up late)")
         OFFICER = "officer", _("Officer's retry")
+        BORROWER = "borrower", _("Borrower's payment")
+        PAYOFF = "payoff", _("Borrower's early payoff")
+
+    # Paid by the borrower from the loan page: a failure leaves the collection schedule as it was.
+    BY_BORROWER = (Trigger.BORROWER, Trigger.PAYOFF)
 
     installment = models.ForeignKey(
         Installment, verbose_name=_("installment"), on_delete=models.PROTECT, related_name="debit_attempts"
@@ -169,6 +196,9 @@ class DebitAttempt(models.Model):
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
     # Sent again under the same key because the bank said it never received it (a worker died
     # before sending it, or the request was lost on the way).
+    # The borrower's payment (one submitted form) the attempt belongs to: a resubmitted form finds
+    # it and pays nothing more; empty for collection runs.
+    payment_ref = models.CharField(_("borrower's payment"), max_length=32, blank=True, db_index=True)
     resent_count = models.PositiveSmallIntegerField(_("sent again"), default=0)
     resent_at = models.DateTimeField(_("last sent again"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)

@@ -41,3 +41,32 @@ def loan_of(user, loan_id: int) -> Loan:
     installments = Installment.objects.prefetch_related(Prefetch("debit_attempts", attempts))
     loans = Loan.objects.prefetch_related(Prefetch("installments", installments))
     return loans.get(pk=loan_id, borrower=user)
+
+
+def repay_summary(loan: Loan) -> dict:
+    """What the loan page leads with: what is overdue (how much, how many days), what is due
+    today, and whether the loan can be paid off (from the prefetched schedule, no query)."""
+    from django.utils import timezone
+
+    from lending.amounts import late_charge
+
+    today = timezone.localdate()
+    unpaid = [i for i in loan.installments.all() if i.status != Installment.Status.PAID]
+    overdue = [i for i in unpaid if i.due_date < today or i.status == Installment.Status.OVERDUE]
+    due_now = [i for i in unpaid if i.due_date <= today or i.status == Installment.Status.OVERDUE]
+    return {
+        "overdue": overdue,
+        "overdue_amount": sum((i.left for i in overdue), Decimal("0")),
+        "days_past_due": max((i.days_past_due for i in overdue), default=0),
+        # Only where the product defines them (none by default); shown apart, never compounded.
+        "late_charges": sum((late_charge(i, loan.product, today) for i in overdue), Decimal("0")),
+        "due_now": due_now,
+        "due_amount": sum((i.left for i in due_now), Decimal("0")),
+        "can_pay_off": loan.status in Loan.BEING_REPAID and bool(unpaid),
+        "payments": [
+            a
+            for i in loan.installments.all()
+            for a in i.debit_attempts.all()
+            if a.trigger in DebitAttempt.BY_BORROWER and a.payment_ref
+        ],
+    }

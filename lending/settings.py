@@ -440,6 +440,11 @@ AUTODEBIT_FOLLOW_UP_MINUTES = 10
 AUTODEBIT_REMINDER_DAYS = 3  # remind a borrower without a usable repayment card this long before a due date
 AUTODEBIT_REMINDER_AT = (9, 0)  # hour and minute of the daily reminder run
 AUTODEBIT_LOANS_PER_TASK = 500  # loans per collection task (one bank exchange each); the run fans out
+# Product charges (lending/amounts.py), by Loan.Product value; a product not named has none.
+# Late charge: a daily rate on an overdue installment's unpaid principal, e.g. {"car": "0.0005"}.
+LOAN_LATE_CHARGE_DAILY_RATES: dict[str, str] = {}
+# Early-repayment fee: a rate on the principal paid off before it was due, e.g. {"car": "0.01"}.
+LOAN_EARLY_REPAYMENT_FEE_RATES: dict[str, str] = {}
 
 # Reconciliation with the bank's statement files (cards/services/reconciliation.py).
 RECONCILIATION_AT = (6, 30)  # hour and minute (TIME_ZONE) beat reconciles the previous settlement date

@@ -56,4 +56,4 @@ def loan_detail(request, loan_id: int):
         loan = selectors.loan_of(request.user, loan_id)
     except Loan.DoesNotExist:
         raise Http404 from None
-    return render(request, "lending/loan_detail.html", {"loan": loan})
+    return render(request, "lending/loan_detail.html", {"loan": loan, "repay": selectors.repay_summary(loan)})

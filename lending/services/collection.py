@@ -39,6 +39,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -348,6 +349,8 @@ class _Settling:
     status: str = ""
     next_attempt_at: datetime | None = None
     reason: str = ""
+    # The installment as it was: a borrower's failed payment leaves it so.
+    was: tuple[str, datetime | None] = ("", None)
 
 
 @transaction.atomic
@@ -360,7 +363,9 @@ def debit_attempts_settle(*, outcomes: dict[str, DebitResult], day: date) -> lis
         for row in Installment.objects.select_for_update(of=("self",))
         .filter(pk__in=list(attempts.values_list("installment_id", flat=True)))
         .order_by("pk")
-        .values_list("pk", "loan_id", "number", "due_date", "paid_amount", "soft_failures")
+        .values_list(
+            "pk", "loan_id", "number", "due_date", "paid_amount", "soft_failures", "status", "next_attempt_at"
+        )
     }
     locked = (
         attempts.select_for_update(of=("self",))
@@ -370,9 +375,16 @@ def debit_attempts_settle(*, outcomes: dict[str, DebitResult], day: date) -> lis
     )
     settling = []
     for attempt in locked:
-        _, loan_id, number, due_date, paid_amount, soft_failures = installments[attempt.installment_id]
+        _, loan_id, number, due_date, paid_amount, soft_failures, *was = installments[attempt.installment_id]
         entry = _Settling(
-            attempt, outcomes[attempt.idempotency_key], loan_id, number, due_date, paid_amount, soft_failures
+            attempt,
+            outcomes[attempt.idempotency_key],
+            loan_id,
+            number,
+            due_date,
+            paid_amount,
+            soft_failures,
+            was=tuple(was),
         )
         _installment_outcome(entry, day)
         settling.append(entry)
@@ -390,6 +402,7 @@ _SETTLE_COLUMNS = (
     "card_id",
     "card__last4",
     "mandate_id",
+    "trigger",
 )
 
 
@@ -398,10 +411,16 @@ def _installment_outcome(entry: _Settling, day: date) -> None:
     on the due day while its collection window is open leaves the installment due (it becomes
     overdue at the close, ``installments_overdue_mark``); a later one finds it overdue."""
     result, number = entry.result, entry.attempt.number
+    by_borrower = entry.attempt.trigger in DebitAttempt.BY_BORROWER
     if result.succeeded:
         entry.paid_amount += entry.attempt.amount
         entry.status, entry.soft_failures = Installment.Status.PAID, 0
-        entry.reason = f"collected by debit attempt {number}"
+        entry.reason = _PAID_REASONS.get(entry.attempt.trigger, "collected by debit attempt {number}")
+        entry.reason = entry.reason.format(number=number)
+        return
+    if by_borrower:  # the borrower saw it fail on the page: the collection goes on as planned
+        entry.status, entry.next_attempt_at = entry.was
+        entry.reason = f"the borrower's payment (debit attempt {number}) failed: {result.failure_code}"
         return
     delays = settings.AUTODEBIT_RETRY_DAYS
     if result.soft and entry.soft_failures < len(delays):
@@ -410,6 +429,12 @@ def _installment_outcome(entry: _Settling, day: date) -> None:
     still_due = entry.due_date >= day and timezone.now() < window_closes(day)
     entry.status = Installment.Status.DUE if still_due else Installment.Status.OVERDUE
     entry.reason = f"debit attempt {number} failed: {result.failure_code}"
+
+
+_PAID_REASONS = {
+    DebitAttempt.Trigger.BORROWER: "paid by the borrower (debit attempt {number})",
+    DebitAttempt.Trigger.PAYOFF: "paid off early by the borrower (debit attempt {number})",
+}
 
 
 def _settled_write(settling: list[_Settling]) -> None:
@@ -437,7 +462,11 @@ def _settled_write(settling: list[_Settling]) -> None:
         [e.attempt.mandate_id for e in settling if _failure_code(e) == MANDATE_REVOKED], now
     )
     record_many(actor=None, entries=[_audit_entry(entry) for entry in settling])
-    failed = [entry for entry in settling if not entry.result.succeeded]
+    failed = [
+        entry
+        for entry in settling
+        if not entry.result.succeeded and entry.attempt.trigger not in DebitAttempt.BY_BORROWER
+    ]
     if failed:
         _tell_borrowers_debits_failed(failed)
 
@@ -505,6 +534,7 @@ def _audit_entry(entry: _Settling) -> dict:
             ),
             "failure_code": _failure_code(entry),
             "next_attempt_at": entry.next_attempt_at.isoformat() if entry.next_attempt_at else "",
+            **({"trigger": attempt.trigger} if attempt.trigger in DebitAttempt.BY_BORROWER else {}),
         },
     }
 
@@ -526,13 +556,15 @@ def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
             "amount": str(entry.attempt.amount),
             "card": card_param(card) if card else "",
         }
+        # Both notices lead to the loan page, which leads with what is owed and "repay now".
+        link = reverse("loan_detail", args=[entry.loan_id])
         if entry.next_attempt_at:
             params["retry_on"] = timezone.localdate(entry.next_attempt_at).isoformat()
-            kind, link = "debit_failed_retry", f"/loans/{entry.loan_id}/"
+            kind = "debit_failed_retry"
         else:
-            kind, link = "debit_failed_stopped", "/cards/"
+            kind = "debit_failed_stopped"
         notification_create(user=borrower, kind=kind, params=params, link=link)
-        text = {**params, "card": str(card) if card else ""}
+        text = {**params, "card": str(card) if card else "", "url": settings.SITE_URL + link}
         sms_queue(to=borrower.phone, template=kind, context=text, language=borrower.language)
 
 

@@ -86,3 +86,40 @@ def test_a_follow_up_run_after_a_crash_counts_what_it_sent_again_and_the_loans_i
     assert late.trigger == DebitAttempt.Trigger.FOLLOW_UP and late.resent_count == 0
     assert DebitAttempt.objects.get(installment__loan=crashed).resent_count == 1
     assert len(bank.debits()) == 2
+
+
+def test_the_demo_borrower_repays_an_overdue_installment_from_another_card(
+    settings, capsys, sign_in, action_code, repay_code, bank
+):
+    """The README's demo: choose the empty card **** 9995, run the command seed_demo names, then
+    repay the overdue installment from **** 1234."""
+    import re
+
+    from accounts.models import User
+    from cards.services import card_repayment_set
+    from lending.services.repayment import loan_repay
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    day = re.search(r"run: python manage.py run_autodebit --date (\S+)", capsys.readouterr().out).group(1)
+    borrower = User.objects.get(phone="+8613800138000")
+    good, empty = borrower.cards.order_by("bound_at")
+    card_repayment_set(actor=borrower, card=empty, code=action_code(borrower, "card_repayment", empty.pk))
+    out, _ = run("--date", day)
+    assert "Collected 0, failed 0, to retry 1" in out  # not enough money: retried, and overdue
+    loan = borrower.loans.get()
+    first = loan.installments.get(number=1)
+    assert first.status == "overdue"
+    page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Overdue" in page and f'href="/loans/{loan.pk}/repay/"' in page
+
+    repayment = loan_repay(
+        actor=borrower,
+        loan=loan,
+        installment_ids=[first.pk],
+        card_id=good.pk,
+        code=repay_code(borrower, loan),
+        payment_ref="c" * 32,
+    )
+    assert [a.status for a in repayment.attempts] == ["succeeded"]
+    assert [d["order_no"] for d in bank.debits(status="succeeded")] == [repayment.attempts[0].idempotency_key]

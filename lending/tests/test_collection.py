@@ -142,7 +142,7 @@ def test_a_revoked_mandate_stops_at_once_and_tells_the_borrower_to_choose_a_card
     # Stopped, but not overdue while its due day's collection window is open.
     assert installment.next_attempt_at is None and installment.status == Installment.Status.DUE
     notice = Notification.objects.get(kind="debit_failed_stopped")
-    assert notice.link == "/cards/"
+    assert notice.link == f"/loans/{loan.pk}/"  # which leads with "repay now"
     mandate = Mandate.objects.get()  # ours says what the bank said
     assert mandate.status == Mandate.Status.REVOKED and mandate.revoked_at_bank
     assert mandate.history.first().history_change_reason == "revoked by the bank (a debit was refused)"

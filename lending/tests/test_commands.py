@@ -22,10 +22,12 @@ def test_seed_demo_is_idempotent_and_refreshes_backup_codes(settings, capsys):
     ]
     borrower = User.objects.get(phone="+8613800138000")
     assert borrower.identity.id_number_masked == "110***********1239"
-    card = borrower.cards.get()  # one card and one loan, however often it runs
+    card, empty = borrower.cards.order_by("bound_at")  # two cards and one loan, however often it runs
     assert (card.status, card.is_repayment, card.last4) == ("active", True, "1234")
+    assert (empty.status, empty.is_repayment, empty.last4) == ("active", False, "9995")
     assert borrower.loans.get().installments.count() == 24
-    assert sorted(borrower.consents.values_list("document", flat=True)) == ["debit_authorisation", "privacy"]
+    documents = sorted(borrower.consents.values_list("document", flat=True))
+    assert documents == ["debit_authorisation", "debit_authorisation", "privacy"]  # one per card
     case = ReviewCase.objects.get()  # one open lost-phone case, however often it runs
     assert (case.kind, case.status, str(case.borrower.phone)) == ("phone_lost", "open", "+8613700137000")
     assert User.objects.get(username="officer").groups.get().name == "Compliance officers"

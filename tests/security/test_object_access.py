@@ -4,6 +4,8 @@ The URLs come from the project's URL patterns, so a new view with an id is cover
 remembering to add it here; it only needs a way to make the first borrower's object (OWNED).
 """
 
+import re
+
 import pytest
 
 from accounts.models import PhoneChange
@@ -13,7 +15,7 @@ from audit.models import AuditEvent
 from cards.models import Card, CardBindRequest
 from cards.services import card_bind_start
 from cards.tests import sandbox_cards
-from lending.models import Loan
+from lending.models import DebitAttempt, Loan
 from tests.security.routes import portal_routes
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +25,17 @@ pytestmark = pytest.mark.django_db
 def owned(bind, borrower, make_loan, deliver):
     """One object of each kind a portal URL takes, all the first borrower's."""
     card = bind(borrower)
-    make_loan(borrower)
+    loan = make_loan(borrower)
+    payment = DebitAttempt.objects.create(  # a receipt of the borrower's own payment
+        installment=loan.installments.get(number=1),
+        card=card,
+        number=1,
+        amount=1,
+        idempotency_key="payment-receipt",
+        status=DebitAttempt.Status.SUCCEEDED,
+        trigger=DebitAttempt.Trigger.BORROWER,
+        payment_ref="a" * 32,
+    )
     with deliver():
         request = card_bind_start(
             actor=borrower, card_number=sandbox_cards.OTHER_GOOD_DEBIT, reserved_phone="+8613800138000"
@@ -34,6 +46,7 @@ def owned(bind, borrower, make_loan, deliver):
         "loan_id": Loan.objects.get().pk,
         "request_id": request.pk,
         "change_id": change.pk,
+        "payment_ref": payment.payment_ref,
     }
 
 
@@ -56,7 +69,7 @@ def test_another_borrower_gets_404_for_every_object_url(owned, sign_in):
         assert not unknown, f"{route}: add a fixture object for {unknown} to `owned`"
         url = "/" + route
         for name in parameters:
-            url = url.replace(f"<id:{name}>", str(owned[name]))
+            url = re.sub(rf"<\w+:{name}>", str(owned[name]), url)
         get = client.get(url)
         post = client.post(url, {"code": "123456", "new_phone": "13700137000", "new_card": owned["card_id"]})
         assert get.status_code in (404, 405), (url, get.status_code)

@@ -23,7 +23,7 @@ def test_a_post_without_the_csrf_token_is_refused_everywhere(settings, tmp_path)
     client.force_login(borrower, backend="django.contrib.auth.backends.ModelBackend")
     checked = 0
     for route, _ in portal_routes():
-        route = "/" + re.sub(r"<id:\w+>", "1", route)
+        route = "/" + re.sub(r"<slug:\w+>", "a" * 32, re.sub(r"<id:\w+>", "1", route))
         response = client.post(route, {"code": "123456"})
         allowed = (401,) if route in SIGNED else (403, 405)
         assert response.status_code in allowed, (route, response.status_code)

@@ -7,6 +7,7 @@ Idempotent: a second run creates nothing new and gives each demo staff member fr
 codes (the old ones may have been used). Refused unless DEBUG is on.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -43,6 +44,9 @@ DEMO_BORROWER = {
     "id_number": "110105199003071239",
 }
 DEMO_CARD = "6222020000000061234"  # sandbox ICBC debit card: every operation succeeds
+# A second card whose debits fail for lack of money: chosen as the repayment card, the next
+# collection fails and the borrower repays the overdue installment from **** 1234 (README).
+DEMO_EMPTY_CARD = "6222020000000089995"
 LOST_PHONE_BORROWER = {
     "phone": "+8613700137000",
     "password": "borrower-demo-pass",
@@ -78,10 +82,10 @@ class Command(BaseCommand):
         return borrower
 
     @staticmethod
-    def _bind_demo_card(borrower) -> None:
-        """Bind the demo card the real way, reading the bank's code from the sandbox bank's texts
+    def _bind_demo_card(borrower, number: str = DEMO_CARD) -> None:
+        """Bind a demo card the real way, reading the bank's code from the sandbox bank's texts
         (its /sms/ page, as JSON)."""
-        request = card_bind_start(actor=borrower, card_number=DEMO_CARD, reserved_phone=str(borrower.phone))
+        request = card_bind_start(actor=borrower, card_number=number, reserved_phone=str(borrower.phone))
         texts = httpx.get(
             f"{settings.BANK_HTTP_URL}/sandbox/sms",
             params={"sign_id": request.gateway_reference},
@@ -117,6 +121,8 @@ class Command(BaseCommand):
         borrower = self._borrower(demo)
         if not Card.objects.filter(user=borrower, status__in=LIVE).exists():
             self._bind_demo_card(borrower)
+        if not Card.objects.filter(user=borrower, status__in=LIVE, last4="9995").exists():
+            self._bind_demo_card(borrower, DEMO_EMPTY_CARD)
         loan = Loan.objects.filter(borrower=borrower).first()
         if loan is None:
             loan = loan_create(
@@ -127,7 +133,8 @@ class Command(BaseCommand):
                 annual_rate=Decimal("0.0888"),
                 term_months=24,
             )
-        first_due = loan.installments.get(number=1).due_date.isoformat()
+        due = loan.installments.get(number=1).due_date
+        first_due, late = due.isoformat(), (due + timedelta(days=1)).isoformat()
         return "\n".join(
             [
                 "Borrower portal: http://127.0.0.1:8000/accounts/login/",
@@ -136,6 +143,9 @@ class Command(BaseCommand):
                 f"{settings.BANK_HTTP_URL}/sms/)",
                 "  Sandbox card **** 1234 (ICBC debit) repays a car loan; more test cards in the README.",
                 f"  Collect its first installment: python manage.py run_autodebit --date {first_due}",
+                "  Or make it overdue and repay it yourself: choose card **** 9995 (no money) as the",
+                f"  repayment card under Cards, run: python manage.py run_autodebit --date {late}",
+                "  then open the loan and repay now from **** 1234.",
                 "A lost-phone request (137 0013 7000 -> 136 0013 6000) waits in the review queue.",
             ]
         )
