@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
+from accounts.roles import ROLES, group_label
 from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
@@ -23,10 +24,23 @@ class FrozenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """Staff roles by their translated names (the groups' stored names are codes)."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(role.group, role.label) for role in ROLES.values()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
-    list_filter = ("is_staff", "is_active", FrozenFilter, "groups")
+    list_filter = ("is_staff", "is_active", FrozenFilter, RoleFilter)
     search_fields = ("=username",)
     search_help_text = _("Search by exact username")
     fields = (
@@ -37,7 +51,7 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "frozen_at",
         "frozen_reason",
         "language",
-        "groups",
+        "roles",
         "date_joined",
         "last_login",
     )
@@ -51,6 +65,10 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return gettext(", ").join(group_label(group.name) for group in obj.groups.all()) or "—"
 
     def has_unlock_permission(self, request):
         return request.user.has_perm("accounts.unlock_user")

@@ -6,6 +6,7 @@ from accounts.models import PhoneChange, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
+from lending.formats import local_date, local_datetime
 from lending.pii import mask_name
 
 
@@ -24,7 +25,7 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         (_("Requested new number"), change.new_phone_masked),
         (_("Request status"), change.get_status_display()),
         *_identity_rows(change.user),
-        (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
+        (_("Account opened"), local_date(change.user.date_joined)),
     ]
 
 
@@ -32,7 +33,7 @@ def unfreeze_summary(case) -> list[tuple[str, str]]:
     user = User.objects.select_related("identity").get(pk=case.borrower_id)
     return [
         (_("Borrower"), user.masked_phone),
-        (_("Frozen since"), user.frozen_at.strftime("%Y-%m-%d %H:%M") if user.frozen_at else _("not frozen")),
+        (_("Frozen since"), local_datetime(user.frozen_at) or _("not frozen")),
         (_("Reason for the freeze"), user.frozen_reason),
         *_identity_rows(user),
     ]

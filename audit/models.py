@@ -163,7 +163,12 @@ class ReviewCase(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.kind}"
+        from audit import reviews
+
+        try:
+            return f"#{self.pk} {reviews.get(self.kind).label}"
+        except LookupError:
+            return f"#{self.pk} {self.kind}"
 
     @property
     def is_open(self) -> bool:
@@ -238,7 +243,12 @@ class RiskAlert(models.Model):
     subject_id = models.CharField(_("subject id"), max_length=64)
     subject_label = models.CharField(_("subject"), max_length=100, help_text=_("Masked"))
     borrower = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     window_start = models.DateTimeField(_("window start"), help_text=_("The rule looks back from here"))
     reason = models.CharField(_("reason"), max_length=300)
@@ -246,10 +256,18 @@ class RiskAlert(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     raised_at = models.DateTimeField(_("raised"), default=timezone.now)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    # The officer's note when acknowledging (claiming) it, then what they found when resolving:
+    # two fields, so resolving never writes over the claim.
     note = models.TextField(_("note"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
 
     class Meta:
         verbose_name = _("risk alert")
