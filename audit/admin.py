@@ -45,7 +45,12 @@ class SubjectTypeFilter(admin.SimpleListFilter):
     parameter_name = "subject_type"
 
     def lookups(self, request, model_admin):
-        models = [model for app in AUDITED_APPS for model in apps.get_app_config(app).get_models()]
+        models = [
+            model
+            for app in AUDITED_APPS
+            for model in apps.get_app_config(app).get_models()
+            if not model.__name__.startswith("Historical")  # events are about records, not their history
+        ]
         kinds = {model._meta.label_lower: model._meta.verbose_name for model in models}
         kinds.update(SUBJECT_KINDS)
         return sorted(kinds.items())
@@ -56,7 +61,15 @@ class SubjectTypeFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "action", "actor_kind", "actor_label", "subject_display", "ip", "request_id")
+    list_display = (
+        "occurred_at",
+        "action",
+        "actor_kind",
+        "actor_label",
+        "subject_display",
+        "ip",
+        "request_id",
+    )
     list_filter = (
         ("occurred_at", admin.DateFieldListFilter),
         "action",

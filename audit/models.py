@@ -209,6 +209,8 @@ class ReviewCaseSeen(models.Model):
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("review case opened by an officer")
+        verbose_name_plural = _("review cases opened by officers")
         constraints = [models.UniqueConstraint(fields=["case", "officer"], name="review_case_seen_once")]
 
     def __str__(self):
@@ -220,6 +222,10 @@ class NotificationSent(models.Model):
 
     key = models.CharField(max_length=120, unique=True)
     sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notice sent to officers")
+        verbose_name_plural = _("notices sent to officers")
 
     def __str__(self):
         return self.key
@@ -282,7 +288,9 @@ class RiskAlert(models.Model):
         indexes = [models.Index(fields=["status", "raised_at"], name="risk_alert_queue_idx")]
 
     def __str__(self):
-        return f"{self.rule}: {self.subject_label}"
+        from audit import risk
+
+        return f"{risk.describe(self.rule, self.reason)}: {self.subject_label}"
 
 
 class AuditBlock(models.Model):

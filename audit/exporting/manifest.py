@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -92,7 +93,19 @@ def _sha256_and_size(fileobj) -> tuple[str, int]:
 # What a damaged export raises while it is read: a cut or changed zip (its directory, a
 # member's compressed data or CRC), bytes that are not UTF-8 or JSON, a manifest of the wrong
 # shape. Each is reported as a problem of the export, never raised.
-UNREADABLE = (OSError, EOFError, KeyError, IndexError, TypeError, ValueError, zipfile.BadZipFile, zlib.error)
+# (zipfile raises NotImplementedError, a RuntimeError, for a changed version or method field.)
+UNREADABLE = (
+    OSError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    RuntimeError,
+    struct.error,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 def export_check(path: Path, *, public_key: str | None = None) -> tuple[dict | None, list[str]]:
