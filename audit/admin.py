@@ -31,9 +31,11 @@ class SubjectIdFilter(TextInputFilter):
 AUDITED_APPS = ("accounts", "cards", "lending", "audit")
 
 
+# Subject types that are not models, or models without a name of their own.
 SUBJECT_KINDS = {
     LOGIN_PHONE: _("number tried at sign-in"),
     LOGIN_USERNAME: _("username tried at back-office sign-in"),
+    "accounts.smscodesend": _("SMS code sent"),
 }
 
 
@@ -88,10 +90,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         """The record's kind by its name ("bank card #3"), the stored type kept in exports."""
         if not event.subject_type:
             return ""
-        try:
-            kind = apps.get_model(event.subject_type)._meta.verbose_name
-        except (LookupError, ValueError):
-            kind = SUBJECT_KINDS.get(event.subject_type, event.subject_type)
+        kind = SUBJECT_KINDS.get(event.subject_type)
+        if kind is None:
+            try:
+                kind = apps.get_model(event.subject_type)._meta.verbose_name
+            except (LookupError, ValueError):
+                kind = event.subject_type
         return f"{kind} #{event.subject_id}"
 
     def get_search_results(self, request, queryset, search_term):
