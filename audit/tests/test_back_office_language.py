@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.admin.utils import label_for_field
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
@@ -24,6 +25,7 @@ from audit.forms import AuditExportForm
 from audit.models import ReviewCase, RiskAlert
 from audit.services import record, risk_alert_acknowledge, risk_alert_raise
 from audit.tasks import notify_officers
+from cards.models import Card, CardBindRequest
 from lending.admin import DebitAttemptAdmin, FailureCodeFilter
 from lending.history_reasons import reason_label
 from lending.models import DebitAttempt
@@ -205,3 +207,18 @@ def test_officer_emails_link_to_the_configured_site_and_show_the_zone(open_case,
         f"https://back-office.lending.example:8443/admin/audit/reviewcase/{case.pk}/change/" in message.body
     )
     assert SHANGHAI_1300 in message.body and "127.0.0.1" not in message.body
+
+
+def test_record_lists_name_their_columns_and_bind_failures_in_chinese(admin_login):
+    borrower = BorrowerFactory()
+    identity_verify(actor=borrower, real_name="李四", id_number="310101198506152345")
+    client = admin_login(StaffFactory(role="officer"))
+    listing = client.get(reverse("admin:accounts_identity_changelist")).content.decode()
+    headers = re.findall(r'<th scope="col"[^>]*>.*?<(?:a|span)[^>]*>([^<]+)<', listing, re.DOTALL)
+    assert "借款人" in headers and "User" not in headers and "user" not in headers
+    assert "模型名称" in listing and "Model name" not in listing  # the sidebar's headers for screen readers
+
+    with translation.override("zh-hans"):
+        assert CardBindRequest(failure_code="code_wrong").failure_label == "银行验证码错误"
+        assert str(label_for_field("wrong_tries", CardBindRequest)) == "银行验证码错误次数"
+        assert str(label_for_field("user", Card)) == "借款人"
