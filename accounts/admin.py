@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, Identity, PhoneChange, SmsMessage, User
+from accounts.policies import TITLES
 from accounts.roles import ROLES, group_label
 from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
@@ -119,12 +120,37 @@ class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     show_full_result_count = False
 
 
+class DocumentFilter(admin.SimpleListFilter):
+    title = _("document")
+    parameter_name = "document"
+
+    def lookups(self, request, model_admin):
+        return list(TITLES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(document=self.value()) if self.value() else queryset
+
+
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "document", "version", "language", "accepted_at", "ip")
-    list_filter = ("document", "version")
-    fields = ("user", "document", "version", "language", "text_sha256", "accepted_at", "ip", "user_agent")
+    list_display = ("user", "document_title", "version", "language", "accepted_at", "ip")
+    list_filter = (DocumentFilter, "version")
+    fields = (
+        "user",
+        "document_title",
+        "version",
+        "language",
+        "text_sha256",
+        "accepted_at",
+        "ip",
+        "user_agent",
+    )
     readonly_fields = fields
+
+    @admin.display(description=_("document"), ordering="document")
+    def document_title(self, consent):
+        return TITLES.get(consent.document, consent.document)
+
     list_select_related = ("user",)
     show_full_result_count = False
 

@@ -15,7 +15,7 @@ from django.utils import translation
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import PhoneChange, User
+from accounts.models import Consent, PhoneChange, User
 from accounts.review_kinds import lost_phone_summary
 from accounts.services import identity_verify, phone_lost_start, phone_lost_submit
 from accounts.tests.factories import BorrowerFactory, StaffFactory
@@ -222,3 +222,14 @@ def test_record_lists_name_their_columns_and_bind_failures_in_chinese(admin_logi
         assert CardBindRequest(failure_code="code_wrong").failure_label == "银行验证码错误"
         assert str(label_for_field("wrong_tries", CardBindRequest)) == "银行验证码错误次数"
         assert str(label_for_field("user", Card)) == "借款人"
+
+
+def test_consents_name_the_document_they_accept(admin_login):
+    borrower = BorrowerFactory()
+    Consent.objects.create(
+        user=borrower, document="debit_authorisation", version="2026-11", language="zh-hans"
+    )
+    listing = text(
+        admin_login(StaffFactory(role="officer")).get(reverse("admin:accounts_consent_changelist"))
+    )
+    assert "委托扣款授权" in listing and "debit_authorisation" not in listing
