@@ -6,8 +6,8 @@ from accounts.models import PhoneChange, User
 from accounts.services.freeze import UNFREEZE, account_unfreeze, account_unfreeze_refused
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
-from lending.formats import local_date, local_datetime
 from lending.pii import mask_name
+from lending.times import local_date, local_datetime
 
 
 def _identity_rows(user: User) -> list[tuple[str, str]]:

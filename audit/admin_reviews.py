@@ -31,7 +31,7 @@ from lending.admin_tools import (
     object_pk,
     warn_if_masked,
 )
-from lending.formats import local_datetime
+from lending.times import local_datetime
 
 
 class KindFilter(admin.SimpleListFilter):

@@ -10,8 +10,8 @@ from cards.models import Card, Mandate
 from cards.selectors import repayment_card
 from cards.services.binding import BIND_REVIEW
 from cards.services.unbinding import UNBIND_REVIEW, complete_unbind
-from lending.formats import local_datetime
 from lending.selectors import outstanding_balance
+from lending.times import local_datetime
 
 
 def _locked_card(case) -> Card:

@@ -231,7 +231,6 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
-FORMAT_MODULE_PATH = ["lending.formats"]  # times shown with their zone (lending/formats)
 USE_I18N = True
 USE_TZ = True
 

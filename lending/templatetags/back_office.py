@@ -6,10 +6,16 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from lending.formats import local_datetime
 from lending.history_reasons import reason_label
+from lending.times import local_datetime
 
 register = template.Library()
+
+
+@register.filter
+def zoned(value):
+    """A time in TIME_ZONE with its UTC offset, as everywhere in the back office."""
+    return local_datetime(value)
 
 
 @register.filter
