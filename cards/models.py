@@ -228,7 +228,10 @@ class CardBindRequest(models.Model):
     }
 
     def __str__(self):
-        return f"bind **** {self.last4} ({self.status})"
+        return _("binding **** %(last4)s (%(status)s)") % {
+            "last4": self.last4,
+            "status": self.get_status_display(),
+        }
 
     @property
     def failure_label(self) -> str:

@@ -61,6 +61,7 @@ def test_the_queue_and_the_case_page_agree_on_the_deadline_and_the_buttons_are_b
     sign_in(desk)
     desk.goto("/admin/audit/reviewcase/")
     expect(desk.locator("#result_list td.field-sla")).to_have_text("2026-12-01 13:00 UTC+0800")
+    assert desk.locator("#changelist .results").evaluate("r => r.scrollWidth <= r.clientWidth")
     desk.locator("#result_list a", has_text=f"#{lost_phone_case.pk}").click()
     expect(desk.locator(".field-sla_due_at .readonly")).to_have_text("2026-12-01 13:00 UTC+0800")
     expect(desk.locator(".field-kind_label .readonly")).to_have_text("原手机丢失的换绑申请")
