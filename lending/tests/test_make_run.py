@@ -55,3 +55,12 @@ def test_beat_with_no_broker_runs_a_due_job_in_its_own_process(settings):
     finally:
         celery_app.conf.task_always_eager = saved
     assert AuditBlock.objects.count() == 1
+
+
+def test_the_readme_is_right_for_someone_who_just_cloned_it():
+    readme = (BASE_DIR / "README.md").read_text()
+    assert "../" not in readme  # nothing outside the repository
+    assert "make run PORT=" in readme and "What runs in `make run`" in readme
+    # The collection example uses the demo loan's first due date (seed_demo prints it), never a fixed day.
+    examples = re.findall(r"run_autodebit --date (\S+)", readme)
+    assert examples and set(examples) == {'"$FIRST_DUE"'}
