@@ -1,8 +1,10 @@
-# make run   - set up everything and serve the portal on http://127.0.0.1:8000 and the sandbox bank
-#              on http://127.0.0.1:8100 (SQLite, no other servers needed)
+# make run   - set up everything and serve the portal on http://127.0.0.1:8000 (make run PORT=8011
+#              for another port) and the sandbox bank on http://127.0.0.1:8100, with celery beat
+#              running the scheduled jobs in-process (SQLite, no other servers needed)
 # make test  - set up everything and run the whole suite on PostgreSQL and Redis
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -21,7 +23,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v 0
 
 run: messages
-	bin/dev-run
+	PORT=$(PORT) bin/dev-run
 
 services:
 	bin/ensure-services

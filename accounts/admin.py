@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, FaceCheck, Identity, PhoneChange, PhoneCheck, SmsMessage, User
+from accounts.policies import TITLES
+from accounts.roles import ROLES, group_label
 from accounts.services.login import login_lockout_lift
 from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
@@ -23,10 +25,23 @@ class FrozenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """Staff roles by their translated names (the groups' stored names are codes)."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(role.group, role.label) for role in ROLES.values()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
-    list_filter = ("is_staff", "is_active", FrozenFilter, "groups")
+    list_filter = ("is_staff", "is_active", FrozenFilter, RoleFilter)
     search_fields = ("=username",)
     search_help_text = _("Search by exact username")
     fields = (
@@ -37,7 +52,7 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
         "frozen_at",
         "frozen_reason",
         "language",
-        "groups",
+        "roles",
         "date_joined",
         "last_login",
     )
@@ -51,6 +66,10 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return gettext(", ").join(group_label(group.name) for group in obj.groups.all()) or "—"
 
     def has_unlock_permission(self, request):
         return request.user.has_perm("accounts.unlock_user")
@@ -101,12 +120,37 @@ class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     show_full_result_count = False
 
 
+class DocumentFilter(admin.SimpleListFilter):
+    title = _("document")
+    parameter_name = "document"
+
+    def lookups(self, request, model_admin):
+        return list(TITLES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(document=self.value()) if self.value() else queryset
+
+
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "document", "version", "language", "accepted_at", "ip")
-    list_filter = ("document", "version")
-    fields = ("user", "document", "version", "language", "text_sha256", "accepted_at", "ip", "user_agent")
+    list_display = ("user", "document_title", "version", "language", "accepted_at", "ip")
+    list_filter = (DocumentFilter, "version")
+    fields = (
+        "user",
+        "document_title",
+        "version",
+        "language",
+        "text_sha256",
+        "accepted_at",
+        "ip",
+        "user_agent",
+    )
     readonly_fields = fields
+
+    @admin.display(description=_("document"), ordering="document")
+    def document_title(self, consent):
+        return TITLES.get(consent.document, consent.document)
+
     list_select_related = ("user",)
     show_full_result_count = False
 

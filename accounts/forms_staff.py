@@ -4,6 +4,9 @@ of accounts.services.login, and the second factor's outcome in the audit trail. 
 throttle on each device stays."""
 
 from django import forms
+from django.db.models.fields import BLANK_CHOICE_DASH
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from accounts.services.login import (
@@ -17,6 +20,8 @@ from accounts.services.login import (
 FACTORS = {"otp_totp.totpdevice": "totp", "otp_static.staticdevice": "backup_code"}
 # The refusals of a code that was tried: django-otp's "invalid token", and its throttle (no code).
 GUESSES = {"invalid_token": "wrong_code", None: "throttled"}
+# What staff read in the device list (the devices' stored names are codes: "authenticator", "backup").
+FACTOR_LABELS = {"totp": _("Authenticator app"), "backup_code": _("Backup code")}
 
 
 def _factor(persistent_id: str) -> str:
@@ -26,6 +31,19 @@ def _factor(persistent_id: str) -> str:
 class BackOfficeLoginForm(OTPAdminAuthenticationForm):
     """A wrong username or password gets the admin's usual refusal (no enumeration); a lock-out
     says until when."""
+
+    otp_error_messages = {
+        **OTPAdminAuthenticationForm.otp_error_messages,
+        "token_required": _("Enter the code from your authenticator app, or a backup code."),
+        "invalid_token": _("Wrong code. Check it and try again."),
+    }
+
+    @staticmethod
+    def device_choices(user):
+        return BLANK_CHOICE_DASH + [
+            (device.persistent_id, FACTOR_LABELS.get(_factor(device.persistent_id), device.name))
+            for device in devices_for_user(user)
+        ]
 
     def clean(self):
         username = self.cleaned_data.get("username")

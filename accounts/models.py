@@ -255,7 +255,12 @@ class SmsMessage(models.Model):
 class Consent(models.Model):
     """A borrower's acceptance of one version of a policy text, with the text's hash."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        on_delete=models.PROTECT,
+        related_name="consents",
+    )
     document = models.CharField(_("document"), max_length=40)
     version = models.CharField(_("version"), max_length=20)
     language = models.CharField(_("language"), max_length=10)
@@ -275,7 +280,12 @@ class Consent(models.Model):
 class Identity(models.Model):
     """A borrower's verified real name and resident ID number (one per account and per person)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        on_delete=models.PROTECT,
+        related_name="identity",
+    )
     real_name = models.CharField(_("real name"), max_length=40)
     id_number_encrypted = models.TextField()
     id_number_hash = models.CharField(max_length=64, unique=True)
@@ -325,7 +335,12 @@ class PhoneChange(models.Model):
 
     OPEN = (Status.STARTED, Status.OLD_CONFIRMED, Status.NEW_SENT, Status.FACE_CHECK)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="phone_changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        on_delete=models.PROTECT,
+        related_name="phone_changes",
+    )
     path = models.CharField(_("path"), max_length=16, choices=Path.choices, default=Path.OLD_PHONE)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.STARTED)
     old_phone_masked = models.CharField(_("old number"), max_length=32)

@@ -11,8 +11,14 @@ from dataclasses import dataclass
 
 from django.template.loader import get_template
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 CURRENT = {"privacy": "2026-11", "debit_authorisation": "2026-11", "biometrics": "2026-11"}
+TITLES = {
+    "privacy": _("Privacy policy"),
+    "debit_authorisation": _("Debit authorisation"),
+    "biometrics": _("Consent to face recognition"),
+}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from accounts.services.phone_change import (
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
 from lending.pii import mask_name
+from lending.times import local_date, local_datetime
 
 
 def _identity_rows(user: User) -> list[tuple[str, str]]:
@@ -57,7 +58,7 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         *_identity_rows(change.user),
         *_face_check_rows(change),
         *_carrier_rows(change),
-        (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
+        (_("Account opened"), local_date(change.user.date_joined)),
     ]
 
 
@@ -70,7 +71,7 @@ def phone_other_name_summary(case) -> list[tuple[str, str]]:
         (_("Request status"), change.get_status_display()),
         *_identity_rows(change.user),
         *_carrier_rows(change),
-        (_("Account opened"), change.user.date_joined.strftime("%Y-%m-%d")),
+        (_("Account opened"), local_date(change.user.date_joined)),
     ]
 
 
@@ -78,7 +79,7 @@ def unfreeze_summary(case) -> list[tuple[str, str]]:
     user = User.objects.select_related("identity").get(pk=case.borrower_id)
     return [
         (_("Borrower"), user.masked_phone),
-        (_("Frozen since"), user.frozen_at.strftime("%Y-%m-%d %H:%M") if user.frozen_at else _("not frozen")),
+        (_("Frozen since"), local_datetime(user.frozen_at) or _("not frozen")),
         (_("Reason for the freeze"), user.frozen_reason),
         *_identity_rows(user),
     ]

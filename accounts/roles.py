@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class Role:
-    group: str
+    group: str  # the group's stored name, a stable code
+    label: str  # what staff read
     permissions: tuple[str, ...]
 
 
@@ -58,6 +60,7 @@ _REVIEW_RECORDS = (
 ROLES = {
     "officer": Role(
         group="Compliance officers",
+        label=_("Compliance officers"),
         permissions=(
             *_BORROWER_RECORDS,
             *_REVIEW_RECORDS,
@@ -71,10 +74,12 @@ ROLES = {
     ),
     "auditor": Role(
         group="Auditors",
+        label=_("Auditors"),
         permissions=(*_BORROWER_RECORDS, *_REVIEW_RECORDS),
     ),
     "support": Role(
         group="Support",
+        label=_("Customer support"),
         permissions=(
             "accounts.view_user",
             "accounts.view_phonechange",
@@ -86,6 +91,16 @@ ROLES = {
         ),
     ),
 }
+
+
+def role_label(role: str) -> str:
+    """A role ("officer") as staff read it; an unknown one as it is."""
+    return str(ROLES[role].label) if role in ROLES else role
+
+
+def group_label(name: str) -> str:
+    """A group's stored name ("Compliance officers") as staff read it."""
+    return next((str(role.label) for role in ROLES.values() if role.group == name), name)
 
 
 def sync_staff_groups(*, using=DEFAULT_DB_ALIAS, verbosity=1, **kwargs):

@@ -31,6 +31,14 @@ class SubjectIdFilter(TextInputFilter):
 AUDITED_APPS = ("accounts", "cards", "lending", "audit")
 
 
+# Subject types that are not models, or models without a name of their own.
+SUBJECT_KINDS = {
+    LOGIN_PHONE: _("number tried at sign-in"),
+    LOGIN_USERNAME: _("username tried at back-office sign-in"),
+    "accounts.smscodesend": _("SMS code sent"),
+}
+
+
 class SubjectTypeFilter(admin.SimpleListFilter):
     """The kinds of record events are about, from the models: listing the values found in the
     table (Django's default for a plain text field) would read every event."""
@@ -39,10 +47,14 @@ class SubjectTypeFilter(admin.SimpleListFilter):
     parameter_name = "subject_type"
 
     def lookups(self, request, model_admin):
-        models = [model for app in AUDITED_APPS for model in apps.get_app_config(app).get_models()]
+        models = [
+            model
+            for app in AUDITED_APPS
+            for model in apps.get_app_config(app).get_models()
+            if not model.__name__.startswith("Historical")  # events are about records, not their history
+        ]
         kinds = {model._meta.label_lower: model._meta.verbose_name for model in models}
-        kinds[LOGIN_PHONE] = _("number tried at sign-in")
-        kinds[LOGIN_USERNAME] = _("username tried at back-office sign-in")
+        kinds.update(SUBJECT_KINDS)
         return sorted(kinds.items())
 
     def queryset(self, request, queryset):
@@ -51,7 +63,15 @@ class SubjectTypeFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "action", "actor_kind", "actor_label", "subject", "ip", "request_id")
+    list_display = (
+        "occurred_at",
+        "action",
+        "actor_kind",
+        "actor_label",
+        "subject_display",
+        "ip",
+        "request_id",
+    )
     list_filter = (
         ("occurred_at", admin.DateFieldListFilter),
         "action",
@@ -64,6 +84,19 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = _("Search by request id")
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+    @admin.display(description=_("subject"))
+    def subject_display(self, event):
+        """The record's kind by its name ("bank card #3"), the stored type kept in exports."""
+        if not event.subject_type:
+            return ""
+        kind = SUBJECT_KINDS.get(event.subject_type)
+        if kind is None:
+            try:
+                kind = apps.get_model(event.subject_type)._meta.verbose_name
+            except (LookupError, ValueError):
+                kind = event.subject_type
+        return f"{kind} #{event.subject_id}"
 
     def get_search_results(self, request, queryset, search_term):
         """The exact request id, through its index (the admin's own "=" search compares

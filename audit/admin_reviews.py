@@ -10,7 +10,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from audit import reviews, risk, selectors
@@ -31,6 +31,7 @@ from lending.admin_tools import (
     object_pk,
     warn_if_masked,
 )
+from lending.times import local_datetime
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -70,6 +71,29 @@ class SlaFilter(admin.SimpleListFilter):
         )
 
 
+class RuleFilter(admin.SimpleListFilter):
+    """Risk rules by what they look for (the stored rule is a code)."""
+
+    title = _("rule")
+    parameter_name = "rule"
+
+    def lookups(self, request, model_admin):
+        return [(rule.code, rule.reason) for rule in risk.RULES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(rule=self.value()) if self.value() else queryset
+
+
+EVIDENCE_LABELS = {
+    "count": _("Events counted"),
+    "window_hours": _("Window (hours)"),
+}
+
+
+def _number(value):
+    return f"{value:g}" if isinstance(value, float) else value
+
+
 class DecisionForm(forms.Form):
     verdict = forms.ChoiceField(choices=ReviewDecision.Verdict.choices, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
@@ -93,7 +117,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     paginator = CappedCountPaginator
     change_form_template = "admin/audit/reviewcase/change_form.html"
     fields = (
-        "kind",
+        "kind_label",
         "borrower",
         "requested_by",
         "risk_score",
@@ -105,6 +129,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
         "decided_at",
         "outcome_reason",
     )
+    readonly_fields = fields
 
     def get_queryset(self, request):
         seen = ReviewCaseSeen.objects.filter(case=OuterRef("pk"), officer=request.user)
@@ -143,7 +168,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
         if obj.sla_breached:
             flag = _("escalated") if obj.escalated_at else _("breached")
             return format_html('<strong class="sla-breached">{}</strong>', flag)
-        return obj.sla_due_at.strftime("%m-%d %H:%M") if obj.is_open else "—"
+        return local_datetime(obj.sla_due_at) if obj.is_open else "—"
 
     def get_urls(self):
         decide = self.admin_site.admin_view(self.decide_view)
@@ -161,9 +186,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
             "case": case,
             "kind_label": reviews.get(case.kind).label,
             "summary": reviews.get(case.kind).summary(case),
-            "reasons": [
-                (r["code"], risk.describe(r["code"], r["text"]), r.get("score", 0)) for r in case.reasons
-            ],
+            "reasons": [(risk.describe(r["code"], r["text"]), r.get("score", 0)) for r in case.reasons],
             "decisions": case.decisions.select_related("officer").order_by("decided_at"),
             "timeline": selectors.borrower_timeline(case.borrower_id) if case.borrower_id else [],
             "subject_history": selectors.subject_history(case),
@@ -205,25 +228,44 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
 
 @admin.register(RiskAlert)
 class RiskAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("raised_at", "rule", "severity", "subject_label", "status", "handled_by")
-    list_filter = ("status", "severity", "rule", ("raised_at", admin.DateFieldListFilter))
+    list_display = ("raised_at", "rule_label", "severity", "subject_label", "status", "handled_by")
+    list_filter = ("status", "severity", RuleFilter, ("raised_at", admin.DateFieldListFilter))
     list_select_related = ("handled_by",)
     show_full_result_count = False
     actions = ["acknowledge", "resolve"]
     fields = (
-        "rule",
+        "rule_label",
         "severity",
-        "reason",
         "subject_label",
         "borrower",
         "window_start",
-        "evidence",
+        "evidence_list",
         "status",
         "raised_at",
         "handled_by",
         "handled_at",
         "note",
+        "resolution",
     )
+    readonly_fields = fields
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_label(self, alert):
+        """What the rule looks for, in the reader's language (the stored reason is in the scan's)."""
+        return risk.describe(alert.rule, alert.reason)
+
+    @admin.display(description=_("evidence"))
+    def evidence_list(self, alert):
+        if not alert.evidence:
+            return "—"
+        items = [
+            (
+                EVIDENCE_LABELS.get(key, key.replace("_", " ")),
+                f"{value:g}" if isinstance(value, float) else value,
+            )
+            for key, value in alert.evidence.items()
+        ]
+        return format_html('<ul class="evidence">{}</ul>', format_html_join("", "<li>{}: {}</li>", items))
 
     def has_handle_permission(self, request):
         return request.user.has_perm("audit.change_riskalert")

@@ -28,6 +28,16 @@ def user_named(text: str):
         return users.filter(username=text).first()
 
 
+class DayInput(forms.DateInput):
+    """The browser's date picker: its value is always YYYY-MM-DD (HTML's "valid date string"),
+    whatever the language; a localized value such as 2026年11月30日 is dropped by the browser."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class AuditExportForm(forms.Form):
     sources = forms.MultipleChoiceField(
         label=_("Export"),
@@ -35,10 +45,8 @@ class AuditExportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=["events"],
     )
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(
-        label=_("To"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Both days included.")
-    )
+    date_from = forms.DateField(label=_("From"), widget=DayInput)
+    date_to = forms.DateField(label=_("To"), widget=DayInput, help_text=_("Both days included."))
     actions = forms.MultipleChoiceField(
         label=_("Actions"),
         choices=Action.choices,

@@ -163,7 +163,12 @@ class ReviewCase(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.kind}"
+        from audit import reviews
+
+        try:
+            return f"#{self.pk} {reviews.get(self.kind).label}"
+        except LookupError:
+            return f"#{self.pk} {self.kind}"
 
     @property
     def is_open(self) -> bool:
@@ -204,6 +209,8 @@ class ReviewCaseSeen(models.Model):
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("review case opened by an officer")
+        verbose_name_plural = _("review cases opened by officers")
         constraints = [models.UniqueConstraint(fields=["case", "officer"], name="review_case_seen_once")]
 
     def __str__(self):
@@ -215,6 +222,10 @@ class NotificationSent(models.Model):
 
     key = models.CharField(max_length=120, unique=True)
     sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notice sent to officers")
+        verbose_name_plural = _("notices sent to officers")
 
     def __str__(self):
         return self.key
@@ -238,7 +249,12 @@ class RiskAlert(models.Model):
     subject_id = models.CharField(_("subject id"), max_length=64)
     subject_label = models.CharField(_("subject"), max_length=100, help_text=_("Masked"))
     borrower = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     window_start = models.DateTimeField(_("window start"), help_text=_("The rule looks back from here"))
     reason = models.CharField(_("reason"), max_length=300)
@@ -246,10 +262,18 @@ class RiskAlert(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     raised_at = models.DateTimeField(_("raised"), default=timezone.now)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    # The officer's note when acknowledging (claiming) it, then what they found when resolving:
+    # two fields, so resolving never writes over the claim.
     note = models.TextField(_("note"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
 
     class Meta:
         verbose_name = _("risk alert")
@@ -264,7 +288,9 @@ class RiskAlert(models.Model):
         indexes = [models.Index(fields=["status", "raised_at"], name="risk_alert_queue_idx")]
 
     def __str__(self):
-        return f"{self.rule}: {self.subject_label}"
+        from audit import risk
+
+        return f"{risk.describe(self.rule, self.reason)}: {self.subject_label}"
 
 
 class AuditBlock(models.Model):

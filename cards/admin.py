@@ -49,10 +49,21 @@ class MandateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     readonly_fields = fields
 
 
+class BindFailureFilter(admin.SimpleListFilter):
+    title = _("failure code")
+    parameter_name = "failure_code"
+
+    def lookups(self, request, model_admin):
+        return list(CardBindRequest.FAILURE_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(failure_code=self.value()) if self.value() else queryset
+
+
 @admin.register(CardBindRequest)
 class CardBindRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "user", "bank_code", "status", "failure_code", "wrong_tries", "created_at")
-    list_filter = ("status", "failure_code")
+    list_display = ("__str__", "user", "bank_code", "status", "failure", "wrong_tries", "created_at")
+    list_filter = ("status", BindFailureFilter)
     list_select_related = ("user",)
     show_full_result_count = False
     fields = (
@@ -62,12 +73,16 @@ class CardBindRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last4",
         "card_type",
         "status",
-        "failure_code",
+        "failure",
         "wrong_tries",
         "created_at",
         "card",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("failure code"), ordering="failure_code")
+    def failure(self, bind_request):
+        return bind_request.failure_label or "—"
 
 
 @admin.register(BankNotice)

@@ -35,7 +35,9 @@ class Card(models.Model):
         UNBOUND = "unbound", _("Unbound")
         REJECTED = "rejected", _("Not approved")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cards")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="cards"
+    )
     bin = models.CharField(_("BIN"), max_length=6)
     last4 = models.CharField(_("last 4 digits"), max_length=4)
     bank_code = models.CharField(_("bank"), max_length=10)
@@ -122,7 +124,7 @@ class Mandate(models.Model):
         ACTIVE = "active", _("Active")
         REVOKED = "revoked", _("Revoked")
 
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="mandates")
+    card = models.ForeignKey(Card, verbose_name=_("card"), on_delete=models.PROTECT, related_name="mandates")
     token_encrypted = models.TextField()
     # The token's HMAC: the bank's notices name the agreement by its number, and the encrypted
     # token (a random nonce each time) cannot be searched.
@@ -171,12 +173,15 @@ class CardBindRequest(models.Model):
         FAILED = "failed", _("Failed")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="card_bind_requests"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borrower"),
+        on_delete=models.PROTECT,
+        related_name="card_bind_requests",
     )
-    bin = models.CharField(max_length=6)
-    last4 = models.CharField(max_length=4)
-    bank_code = models.CharField(max_length=10)
-    card_type = models.CharField(max_length=8, choices=CardType.choices)
+    bin = models.CharField(_("BIN"), max_length=6)
+    last4 = models.CharField(_("last 4 digits"), max_length=4)
+    bank_code = models.CharField(_("bank"), max_length=10)
+    card_type = models.CharField(_("card type"), max_length=8, choices=CardType.choices)
     fingerprint = models.CharField(max_length=64)
     holder_name = models.CharField(max_length=40)
     reserved_phone_encrypted = models.TextField()
@@ -186,13 +191,18 @@ class CardBindRequest(models.Model):
     reserved_phone_fingerprint = models.CharField(max_length=64, db_default="", editable=False)
     ip = models.GenericIPAddressField(null=True, blank=True)
     gateway_reference = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    failure_code = models.CharField(max_length=40, blank=True)
-    wrong_tries = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_code = models.CharField(_("failure code"), max_length=40, blank=True)
+    wrong_tries = models.PositiveSmallIntegerField(_("wrong bank codes"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     # The card it bound, or whose debit authorisation it renewed (a card can have several).
     card = models.ForeignKey(
-        Card, null=True, blank=True, on_delete=models.PROTECT, related_name="bind_requests"
+        Card,
+        verbose_name=_("card"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bind_requests",
     )
 
     class Meta:
@@ -205,8 +215,29 @@ class CardBindRequest(models.Model):
             models.Index(fields=["reserved_phone_fingerprint", "created_at"], name="bind_request_phone_idx"),
         ]
 
+    # Why a binding failed, for officers (the stored code stays in exports and the audit trail).
+    FAILURE_LABELS = {
+        "four_elements": _("name, ID, card and reserved phone do not match at the bank"),
+        "card_closed": _("the card is closed"),
+        "code_wrong": _("wrong bank code"),
+        "code_expired": _("the bank's code expired"),
+        "not_pending": _("no longer waiting at the bank"),
+        "timeout": _("the bank did not answer in time"),
+        "unreachable": _("the bank could not be reached"),
+        "unavailable": _("the bank did not answer"),
+        "bad_answer": _("the bank's answer could not be read"),
+        "bank_error": _("the bank failed"),
+    }
+
     def __str__(self):
-        return f"bind **** {self.last4} ({self.status})"
+        return _("binding **** %(last4)s (%(status)s)") % {
+            "last4": self.last4,
+            "status": self.get_status_display(),
+        }
+
+    @property
+    def failure_label(self) -> str:
+        return str(self.FAILURE_LABELS.get(self.failure_code, self.failure_code))
 
     @property
     def expires_at(self):

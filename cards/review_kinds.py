@@ -12,6 +12,7 @@ from cards.selectors import repayment_card
 from cards.services.binding import BIND_REVIEW
 from cards.services.unbinding import UNBIND_REVIEW, complete_unbind
 from lending.selectors import outstanding_balance
+from lending.times import local_datetime
 
 
 def _locked_card(case) -> Card:
@@ -72,7 +73,7 @@ def card_summary(case) -> list[tuple[str, str]]:
         (_("Card"), f"{card.bank_name} {card.masked_number} ({card.get_card_type_display()})"),
         (_("Card status"), card.get_status_display()),
         (_("Repayment card"), _("yes") if card.is_repayment else _("no")),
-        (_("Bound"), card.bound_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Bound"), local_datetime(card.bound_at)),
         (_("Outstanding"), f"¥{outstanding_balance(card.user):,.2f}"),
     ]
 

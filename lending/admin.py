@@ -164,6 +164,19 @@ class SentAgainFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FailureCodeFilter(admin.SimpleListFilter):
+    """Why debits failed, by what the code means (the stored code stays in exports)."""
+
+    title = gettext_lazy("failure code")
+    parameter_name = "failure_code"
+
+    def lookups(self, request, model_admin):
+        return list(DebitAttempt.FAILURE_REASONS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(failure_code=self.value()) if self.value() else queryset
+
+
 @admin.register(DebitAttempt)
 class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -174,13 +187,13 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount",
         "card",
         "status",
-        "failure_code",
+        "failure_label",
         "trigger",
         "resent_count",
     )
     list_filter = (
         "status",
-        "failure_code",
+        FailureCodeFilter,
         "trigger",
         SentAgainFilter,
         ("created_at", admin.DateFieldListFilter),
@@ -194,7 +207,7 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount",
         "card",
         "status",
-        "failure_code",
+        "failure_label",
         "gateway_reference",
         "idempotency_key",
         "trigger",
@@ -205,6 +218,10 @@ class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "settled_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("failure code"), ordering="failure_code")
+    def failure_label(self, attempt):
+        return attempt.failure_reason if attempt.failure_code else "—"
 
     @admin.display(description=gettext_lazy("loan"))
     def loan(self, attempt):

@@ -5,6 +5,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -12,13 +13,30 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from lending.errors import DomainError
 from lending.pii import mask_free_text
 
 
+class LabelledHistoryHelper(HistoricalRecordContextHelper):
+    """A history row's changes as staff read them: "status: active → pending review" with the
+    choices' labels, yes/no for booleans and local times, never the stored codes."""
+
+    def prepare_delta_change_value(self, change, value):
+        from lending.templatetags.back_office import value_label
+
+        field = self.model._meta.get_field(change.field)
+        if field.choices or isinstance(field, (models.BooleanField, models.DateTimeField)) or value is None:
+            return value_label(field, value)
+        return super().prepare_delta_change_value(change, value)
+
+
 class ReadOnlyAdminMixin:
     """State changes go through services; the admin only shows (actions call services)."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledHistoryHelper(self.model, historical_record)
 
     def has_add_permission(self, request, obj=None):
         return False

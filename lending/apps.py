@@ -16,3 +16,9 @@ class BackOfficeAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "lending.admin_site.BackOfficeSite"
+
+    def ready(self):
+        from lending.times import zoned_admin_display
+
+        super().ready()
+        zoned_admin_display()  # every time in the back office with its zone (lending/times.py)

@@ -74,7 +74,8 @@ DJANGO_SECURE_PROXY_SSL      Trust ``X-Forwarded-Proto: https`` from the proxy i
 NUM_PROXIES                  Reverse proxies in front that append to X-Forwarded-For; the
                              client IP is read that many hops from the right (0: REMOTE_ADDR).
 LOG_LEVEL                    Root log level (INFO).
-SITE_URL                     How staff reach this site, for links in emails (http://127.0.0.1:8000).
+SITE_URL                     How staff reach this site: the links in officers' emails start with it
+                             (http://127.0.0.1:8000; ``make run PORT=...`` sets it to that port).
 OUTBOX_RELAY_SECONDS         How often beat republishes outbox messages left pending (30).
 AUDIT_SIGNING_KEY            Ed25519 private key (32 random bytes, urlsafe base64) that signs the
                              daily audit-chain checkpoints; unset in production: no checkpoints

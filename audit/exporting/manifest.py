@@ -10,7 +10,9 @@ import dataclasses
 import hashlib
 import io
 import json
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -88,6 +90,24 @@ def _sha256_and_size(fileobj) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+# What a damaged export raises while it is read: a cut or changed zip (its directory, a
+# member's compressed data or CRC), bytes that are not UTF-8 or JSON, a manifest of the wrong
+# shape. Each is reported as a problem of the export, never raised.
+# (zipfile raises NotImplementedError, a RuntimeError, for a changed version or method field.)
+UNREADABLE = (
+    OSError,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    RuntimeError,
+    struct.error,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+
 def export_check(path: Path, *, public_key: str | None = None) -> tuple[dict | None, list[str]]:
     """The manifest's payload and every way the export at ``path`` differs from it."""
     try:
@@ -95,8 +115,9 @@ def export_check(path: Path, *, public_key: str | None = None) -> tuple[dict | N
         with export.open(MANIFEST) as fileobj:
             body = json.load(fileobj)
         payload, signature = body["payload"], body["signature"]
-    except (OSError, KeyError, ValueError) as exc:
-        return None, [f"the manifest cannot be read: {exc}"]
+        files = list(payload["files"])
+    except UNREADABLE as exc:
+        return None, [f"the manifest cannot be read: {exc!r}"]
     try:
         if not signature_valid(payload, signature, public_key):
             return payload, [
@@ -104,17 +125,30 @@ def export_check(path: Path, *, public_key: str | None = None) -> tuple[dict | N
             ]
     except ImproperlyConfigured:
         return payload, ["no public key to check the signature with: pass --public-key"]
+    except UNREADABLE as exc:
+        return payload, [f"the manifest's signature cannot be read: {exc!r}"]
+    try:
+        return payload, _file_problems(export, files)
+    except UNREADABLE as exc:
+        return payload, [f"the export cannot be read: {exc!r}"]
+
+
+def _file_problems(export: _Export, files: list[dict]) -> list[str]:
     problems = []
-    listed = {file["name"] for file in payload["files"]}
+    listed = {file["name"] for file in files}
     for extra in sorted(export.names() - listed - {MANIFEST}) if export.zip else []:
         problems.append(f"{extra}: not listed in the manifest")
-    for file in payload["files"]:
+    for file in files:
         name = file["name"]
         if name not in export.names():
             problems.append(f"{name}: missing")
             continue
-        with export.open(name) as fileobj:
-            digest, size = _sha256_and_size(fileobj)
+        try:
+            with export.open(name) as fileobj:
+                digest, size = _sha256_and_size(fileobj)
+        except UNREADABLE as exc:
+            problems.append(f"{name}: cannot be read ({exc!r})")
+            continue
         if digest != file["sha256"] or size != file["bytes"]:
             problems.append(f"{name}: content differs from the manifest (SHA-256 or size)")
             continue
@@ -122,4 +156,4 @@ def export_check(path: Path, *, public_key: str | None = None) -> tuple[dict | N
             rows = _rows(fileobj, name)
         if rows != file["rows"]:
             problems.append(f"{name}: {rows} rows, the manifest says {file['rows']}")
-    return payload, problems
+    return problems

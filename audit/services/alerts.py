@@ -69,7 +69,9 @@ def risk_scan(*, now: datetime | None = None) -> list[RiskAlert]:
     return [alert for alert in raised if alert]
 
 
-def _handle(*, actor, alert: RiskAlert, note: str, status: str, action: Action, allowed_from) -> RiskAlert:
+def _handle(
+    *, actor, alert: RiskAlert, note: str, status: str, action: Action, allowed_from, note_field: str
+) -> RiskAlert:
     if not actor.has_perm("audit.change_riskalert"):
         raise DomainError(_("You may not handle risk alerts."), code="forbidden")
     note = redact(note.strip()[:1000])
@@ -83,7 +85,7 @@ def _handle(*, actor, alert: RiskAlert, note: str, status: str, action: Action, 
     alert.status = status
     alert.handled_by = actor
     alert.handled_at = timezone.now()
-    alert.note = note
+    setattr(alert, note_field, note)
     alert.save()
     record(action=action, actor=actor, subject=alert, data={"rule": alert.rule})
     return alert
@@ -99,6 +101,7 @@ def risk_alert_acknowledge(*, actor, alert: RiskAlert, note: str) -> RiskAlert:
         status=RiskAlert.Status.ACKNOWLEDGED,
         action=Action.RISK_ALERT_ACKNOWLEDGED,
         allowed_from=(RiskAlert.Status.OPEN,),
+        note_field="note",
     )
 
 
@@ -112,4 +115,5 @@ def risk_alert_resolve(*, actor, alert: RiskAlert, note: str) -> RiskAlert:
         status=RiskAlert.Status.RESOLVED,
         action=Action.RISK_ALERT_RESOLVED,
         allowed_from=OPEN_STATES,
+        note_field="resolution",
     )

@@ -49,9 +49,11 @@ def test_officers_acknowledge_then_resolve_with_a_note_and_a_new_anomaly_raises_
         risk_alert_acknowledge(actor=officer, alert=alert, note="again")
     alert = risk_alert_resolve(actor=officer, alert=alert, note="the borrower mistyped; called back")
 
-    assert (alert.status, alert.handled_by, alert.note) == (
+    # The claim's note stays beside what was found (resolving once wrote over it).
+    assert (alert.status, alert.handled_by, alert.note, alert.resolution) == (
         "resolved",
         officer,
+        "looking into it",
         "the borrower mistyped; called back",
     )
     assert list(

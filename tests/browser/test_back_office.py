@@ -42,7 +42,7 @@ def test_officer_signs_in_with_totp_and_approves_a_lost_phone_case(page, lost_ph
     page.fill("input[name=username]", "zhou")
     page.fill("input[name=password]", "Officer-pass-2026")
     page.locator("input[type=submit]").click()
-    page.select_option("select[name=otp_device]", label="authenticator")
+    page.select_option("select[name=otp_device]", label="身份验证器应用")
     page.fill("input[name=password]", "Officer-pass-2026")
     page.fill("input[name=otp_token]", totp_code(device))
     page.locator("input[type=submit]").click()

@@ -137,9 +137,9 @@ class Command(BaseCommand):
         first_due, late = due.isoformat(), (due + timedelta(days=1)).isoformat()
         return "\n".join(
             [
-                "Borrower portal: http://127.0.0.1:8000/accounts/login/",
+                f"Borrower portal: {settings.SITE_URL}/accounts/login/",
                 f"  mobile 138 0013 8000  password {demo['password']}",
-                "  SMS codes appear at http://127.0.0.1:8000/dev/sms/ (the bank's at "
+                f"  SMS codes appear at {settings.SITE_URL}/dev/sms/ (the bank's at "
                 f"{settings.BANK_HTTP_URL}/sms/)",
                 "  Sandbox card **** 1234 (ICBC debit) repays a car loan; more test cards in the README.",
                 f"  Collect its first installment: python manage.py run_autodebit --date {first_due}",
@@ -162,7 +162,7 @@ class Command(BaseCommand):
         totp = TOTPDevice.objects.get(user=user)
         return "\n".join(
             [
-                f"Back office {role}: http://127.0.0.1:8000/admin/",
+                f"Back office {role}: {settings.SITE_URL}/admin/",
                 f"  username {username}  password {password}",
                 f"  authenticator app: {totp.config_url}",
                 f"  or a backup code: {'  '.join(codes[:3])}",
