@@ -22,7 +22,7 @@ def test_the_loan_list_shows_outstanding_next_due_and_the_repayment_card(sign_in
     page = sign_in(borrower).get("/loans/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     first = loan.installments.get(number=1)
     assert f"/loans/{loan.pk}/" in page
-    assert f"¥{loan.outstanding}" in page and f"¥{first.amount_due}" in page
+    assert f"¥{loan.outstanding:,}" in page and f"¥{first.amount_due:,}" in page  # with separators
     assert FIRST_DUE.isoformat() in page and "**** 1234" in page
 
 
