@@ -17,4 +17,7 @@ def test_amounts_show_separators_and_the_fen(language):
 
 
 def test_nothing_to_show_is_empty_not_none():
-    assert Template("{% load money %}[{{ a|money }}][{{ b|money }}]").render(Context({"a": None, "b": "x"})) == "[][]"
+    assert (
+        Template("{% load money %}[{{ a|money }}][{{ b|money }}]").render(Context({"a": None, "b": "x"}))
+        == "[][]"
+    )
