@@ -8,7 +8,9 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install messages services lint
+AXE := node_modules/axe-core/axe.min.js
+
+.PHONY: run test install messages services lint test-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the accessibility tests (tests/browser/axe.py), pinned in package-lock.json.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-tools: $(AXE)
 
 messages: install
 	$(BIN)/python manage.py compilemessages --ignore=$(VENV) -v 0
@@ -33,5 +42,5 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 
-test: messages services lint
+test: messages services lint test-tools
 	$(BIN)/pytest -n 2 --dist loadfile

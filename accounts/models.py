@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_otp.models import Device, ThrottlingMixin
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
@@ -221,7 +222,7 @@ class SmsMessage(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("text message status", "Failed")
         WITHHELD = "withheld", _("Not sent: no account has this number")
 
     to_encrypted = models.TextField()

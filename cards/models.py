@@ -170,7 +170,7 @@ class CardBindRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the bank's code")
         COMPLETED = "completed", _("Completed")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("card binding status", "Failed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -164,7 +165,7 @@ class DebitAttempt(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Sent, outcome unknown")
         SUCCEEDED = "succeeded", _("Collected")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("debit status", "Failed")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Daily collection")

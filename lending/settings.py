@@ -248,6 +248,7 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["lending.formats"]  # Chinese amounts with thousands separators, like English
 USE_TZ = True
 
 SIMPLE_HISTORY_REVERT_DISABLED = True  # history is a record; changes go through services

@@ -290,6 +290,13 @@ def phone_lost_submit(*, change: PhoneChange, carrier: CheckResult | None = None
         context={"case": case.pk},
         language=change.user.language,
     )
+    # The old number hears of it now, while there is still time to stop it, not only once it is done.
+    sms_queue(
+        to=change.user.phone,
+        template="phone_lost_filed_old",
+        context={"new": change.new_phone_masked},
+        language=change.user.language,
+    )
     return case
 
 

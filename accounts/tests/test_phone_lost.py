@@ -76,7 +76,8 @@ def test_the_request_goes_to_review_and_approval_changes_the_number(
     assert case.reasons[0]["code"] == "old_phone_lost"
     change = PhoneChange.objects.get()
     assert (change.path, change.status) == ("lost_phone", "in_review")
-    assert sms_outbox[-1].to == NEW and str(case.pk) in sms_outbox[-1].body  # "we received it"
+    to_new = [sms for sms in sms_outbox if sms.to == NEW]
+    assert str(case.pk) in to_new[-1].body  # "we received it"
     borrower.refresh_from_db()
     assert str(borrower.phone) == OLD  # nothing changes before the review
 
@@ -94,6 +95,13 @@ def test_the_request_goes_to_review_and_approval_changes_the_number(
     )
     assert {sms.to for sms in sms_outbox[-2:]} == {OLD, NEW}  # the old number is told, the new one approved
     assert Notification.objects.filter(user=borrower, kind="phone_changed").exists()
+
+
+def test_the_old_number_is_told_when_the_request_is_filed(deliver, last_code, sms_outbox, borrower, faceid):
+    submit(deliver, last_code, faceid)
+    told = sms_outbox[-1]
+    assert told.to == OLD and "139****9000" in told.body and "13900139000" not in told.body
+    assert "此手机丢失" in told.body  # in the borrower's language
 
 
 def test_rejection_tells_the_borrower_why(deliver, last_code, sms_outbox, borrower, faceid):

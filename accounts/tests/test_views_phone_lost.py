@@ -50,6 +50,7 @@ def test_the_lost_phone_pages_from_request_to_approval(client, deliver, last_cod
         assert client.post("/accounts/phone/lost/", DETAILS)["Location"] == "/accounts/phone/lost/"
     page = client.get("/accounts/phone/lost/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "139****9000" in page and "13900139000" not in page
+    assert "Lost number" in page and "Current number" not in page  # the lost phone is not "current"
     with deliver():
         response = client.post("/accounts/phone/lost/code/", {"code": last_code(NEW)})
     assert response["Location"] == "/accounts/phone/lost/"

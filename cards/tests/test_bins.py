@@ -56,3 +56,14 @@ def test_bad_numbers_say_what_is_wrong_without_repeating_the_number(value, messa
     with pytest.raises(ValidationError, match=message) as refused:
         clean_card_number(value)
     assert value not in str(refused.value)
+
+
+def test_the_good_sandbox_cards_end_differently():
+    good = [
+        sandbox_cards.GOOD_DEBIT,
+        sandbox_cards.OTHER_GOOD_DEBIT,
+        sandbox_cards.THIRD_GOOD_DEBIT,
+        sandbox_cards.CMB_DEBIT_16,
+        sandbox_cards.GOOD_CREDIT,
+    ]
+    assert len({number[-4:] for number in good}) == len(good)

@@ -61,7 +61,7 @@ def test_no_full_card_number_in_tables_logs_or_pages(
                 },
             )
         )
-    card = borrower.cards.get(last4="1234", bin="621700")
+    card = borrower.cards.get(last4="5678", bin="621700")
     keep(client.get("/cards/"))
     keep(client.get(f"/cards/{card.pk}/unbind/"))
     allow_next_code()

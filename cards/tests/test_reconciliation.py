@@ -314,7 +314,7 @@ def test_an_agreement_active_at_the_bank_with_no_mandate_here_is_found(bank, loa
     run = reconciliation_run(settle_date=today())
     item = ReconciliationBreak.objects.get()
     assert (item.kind, item.mandate, run.agreements) == (Kind.AGREEMENT_ONLY_AT_BANK, None, 2)
-    assert item.key == Mandate.fingerprint_of(token) and item.evidence["card"] == "**** 1234"
+    assert item.key == Mandate.fingerprint_of(token) and item.evidence["card"] == "**** 5678"
 
 
 # Resolution, re-runs, notices

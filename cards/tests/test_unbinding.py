@@ -90,7 +90,7 @@ def test_choosing_the_repayment_card(bind, action_code, borrower):
     second.refresh_from_db()
     assert (first.is_repayment, second.is_repayment) == (False, True)
     event = AuditEvent.objects.get(action="card.repayment_set")
-    assert event.data == {"card": "**** 1234", "previous": "**** 1234"}
+    assert event.data == {"card": "**** 5678", "previous": "**** 1234"}
 
 
 def test_unbind_all_is_refused_while_a_loan_is_repaid(bind, action_code, borrower, make_loan):

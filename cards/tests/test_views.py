@@ -222,3 +222,11 @@ def test_the_card_list_runs_the_same_queries_for_one_card_and_for_five(sign_in, 
     with CaptureQueriesContext(connection) as five:
         assert "**** 1234" in client.get("/cards/").content.decode()
     assert len(five) == len(one) <= 12
+
+
+def test_the_swap_page_asks_for_the_replacement_card_once(sign_in, bind, borrower, make_loan):
+    card = bind(borrower)
+    bind(borrower, sandbox_cards.OTHER_GOOD_DEBIT)
+    make_loan(borrower, principal="1000.00")
+    page = sign_in(borrower).get(f"/cards/{card.pk}/unbind/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count('name="new_card"') == 1 and page.count("Card that takes over repayments") == 1

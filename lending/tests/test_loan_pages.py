@@ -22,7 +22,7 @@ def test_the_loan_list_shows_outstanding_next_due_and_the_repayment_card(sign_in
     page = sign_in(borrower).get("/loans/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     first = loan.installments.get(number=1)
     assert f"/loans/{loan.pk}/" in page
-    assert f"¥{loan.outstanding}" in page and f"¥{first.amount_due}" in page
+    assert f"¥{loan.outstanding:,}" in page and f"¥{first.amount_due:,}" in page  # with separators
     assert FIRST_DUE.isoformat() in page and "**** 1234" in page
 
 
@@ -35,6 +35,7 @@ def test_the_loan_page_shows_the_schedule_and_every_attempt(sign_in, bind, borro
     assert "**** 9995" in page and "not enough money on the card" in page
     page_zh = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "还款计划" in page_zh
+    assert "扣款失败" in page_zh and "发送失败" not in page_zh  # a debit failed; no text failed to send
 
 
 def test_another_borrowers_loan_is_not_found(sign_in, bind, borrower, make_loan):

@@ -13,6 +13,7 @@ from cards.tests import sandbox_cards
 from cards.tests.conftest import allow_next_code
 from lending.models import DebitAttempt, Installment
 from lending.services import loans_collect
+from lending.templatetags.money import money
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_the_loan_page_leads_with_what_is_overdue_and_one_repay_now_action(sign_
     page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     first = loan.installments.get(number=1)
     lead = page[page.index("<h1>") : page.index("Repayment schedule")]
-    assert "Overdue" in lead and f"¥{first.amount_due}" in lead and "overdue by 5 days" in lead
+    assert "Overdue" in lead and money(first.amount_due) in lead and "overdue by 5 days" in lead
     assert lead.count(f'href="/loans/{loan.pk}/repay/"') == 1 and "5 days past due" in page
     zh = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "立即还款" in zh
@@ -66,7 +67,9 @@ def test_repay_now_through_the_pages_then_the_receipt(sign_in, borrower, overdue
     receipt = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     attempt = DebitAttempt.objects.get(trigger="borrower")
     assert attempt.gateway_reference and attempt.gateway_reference in receipt
-    assert f"¥{attempt.amount}" in receipt and "**** 1234" in receipt and "Collected" in receipt
+    assert (
+        money(attempt.amount) in receipt and attempt.card.masked_number in receipt and "Collected" in receipt
+    )
 
     # The same form sent again (a second click, the back button): the receipt, nothing more paid.
     response = client.post(url, {**form, "code": code}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
@@ -126,7 +129,9 @@ def test_the_payoff_page_shows_the_amount_before_the_borrower_confirms(sign_in, 
     from lending.services.repayment import loan_payoff_quote
 
     quote = loan_payoff_quote(loan, timezone.localdate())
-    assert f"¥{quote.total}" in page and f"¥{quote.principal}" in page and "To settle the loan today" in page
+    assert (
+        money(quote.total) in page and money(quote.principal) in page and "To settle the loan today" in page
+    )
 
 
 def test_the_back_office_shows_the_trigger_and_a_loans_payments_and_balance(

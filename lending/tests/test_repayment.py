@@ -80,7 +80,7 @@ def test_repay_one_overdue_installment_from_a_second_card(
     assert bank.agreement(good.active_mandate.token)["balance_fen"] < 100_000_000
     started = AuditEvent.objects.get(action="debit.started", subject_id=str(attempt.pk))
     assert started.actor_id == borrower.pk and started.data["trigger"] == "borrower"
-    assert started.data["card"] == "**** 1234"
+    assert started.data["card"] == good.masked_number
     assert (
         AuditEvent.objects.get(action="debit.succeeded", subject_id=str(attempt.pk)).data["trigger"]
         == "borrower"

@@ -1,0 +1,23 @@
+"""The ``money`` filter: separators and the fen in both languages."""
+
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_amounts_show_separators_and_the_fen(language):
+    with translation.override(language):
+        shown = Template("{% load money %}{{ a|money }} {{ b|money }} {{ c|money }}").render(
+            Context({"a": Decimal("80000"), "b": "1234567.5", "c": Decimal("-0.05")})
+        )
+    assert shown == "¥80,000.00 ¥1,234,567.50 -¥0.05"
+
+
+def test_nothing_to_show_is_empty_not_none():
+    assert (
+        Template("{% load money %}[{{ a|money }}][{{ b|money }}]").render(Context({"a": None, "b": "x"}))
+        == "[][]"
+    )
