@@ -131,10 +131,17 @@ def phone_lost_face(request):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
+        _tell_submitted(request, case)
+    return redirect("accounts:phone_lost")
+
+
+def _tell_submitted(request, case) -> None:
+    if case.status == case.Status.APPROVED:
+        messages.success(request, _("Your number is changed. Sign in with the new number."))
+    else:
         messages.success(
             request, _("Your request is with our compliance team (case %(id)s).") % {"id": case.pk}
         )
-    return redirect("accounts:phone_lost")
 
 
 @require_POST
