@@ -97,13 +97,15 @@ def step_up_face_finish(*, actor: User, biz_token: str) -> Card:
     if check.status == FaceCheck.Status.UNFINISHED:
         raise StepUpRefused(
             _(
-                "The face check was not finished. The change still waits for review; you can start the check again."
+                "The face check was not finished. The change still waits for review; "
+                "you can start the check again."
             ),
             code="face_unfinished",
         )
     raise StepUpRefused(
         _(
-            "The face check did not match the photo on your ID card. The change waits for our compliance team."
+            "The face check did not match the photo on your ID card. "
+            "The change waits for our compliance team."
         ),
         code="face_mismatch",
     )

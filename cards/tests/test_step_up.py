@@ -15,7 +15,6 @@ from accounts.tests import identity_numbers as ids
 from accounts.tests.factories import BorrowerFactory, StaffFactory
 from audit.models import AuditEvent, ReviewCase
 from audit.services import ReviewRefused, review_case_decide
-from cards.models import Card
 from cards.services import StepUpRefused, card_unbind, step_up_case, step_up_face_finish, step_up_face_start
 from cards.tests.conftest import RESERVED
 from conftest import free_port
