@@ -38,7 +38,10 @@ class Action(models.TextChoices):
         "identity.mismatch",
         _("Identity refused: the name and ID number do not match the records"),
     )
-    IDENTITY_CHECK_REQUESTED = "identity.check_requested", _("Identity check asked of the authority")
+    IDENTITY_CHECK_REQUESTED = (
+        "identity.check_requested",
+        _("Identity check asked of the authority (counted per client IP)"),
+    )
 
     PHONE_CHANGE_STARTED = "phone_change.started", _("Phone change started")
     PHONE_CHANGE_OLD_CONFIRMED = "phone_change.old_confirmed", _("Phone change: current number confirmed")

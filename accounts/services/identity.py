@@ -89,33 +89,34 @@ def identity_check_count(*, actor: User, masked: str) -> IdentityLimitReached | 
     """Count the check about to be asked against IDENTITY_CHECKS_PER_IP_DAY for the request's
     client IP (inside the caller's transaction, under a lock so two at once cannot both take the
     last one): recorded when allowed, else the refusal (recorded) saying when to try again.
-    The next check is allowed 24 h after the n-th newest."""
+    The next check is allowed 24 h after the n-th newest. Without a client IP (a shell, a task)
+    nothing is counted."""
     context = current_request()
     ip = context.ip if context else None
-    if ip:
-        advisory_xact_lock(f"identity-check:ip:{ip}")
-        limit = settings.IDENTITY_CHECKS_PER_IP_DAY
-        window = timedelta(days=1)
-        times = list(
-            AuditEvent.objects.filter(
-                action=Action.IDENTITY_CHECK_REQUESTED, ip=ip, occurred_at__gt=timezone.now() - window
-            )
-            .order_by("-occurred_at")
-            .values_list("occurred_at", flat=True)[:limit]
+    if not ip:
+        return None
+    advisory_xact_lock(f"identity-check:ip:{ip}")
+    limit, window = settings.IDENTITY_CHECKS_PER_IP_DAY, timedelta(days=1)
+    times = list(
+        AuditEvent.objects.filter(
+            action=Action.IDENTITY_CHECK_REQUESTED, ip=ip, occurred_at__gt=timezone.now() - window
         )
-        if len(times) >= limit:
-            retry_at = times[-1] + window
-            data = {"id_number": masked, "why": "too_many_checks_ip", "until": retry_at.isoformat()}
-            record(action=Action.IDENTITY_REFUSED, actor=actor, subject=actor, data=data)
-            when = formats.date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
-            return IdentityLimitReached(
-                _("Too many identity checks were made from your network today. Try again after %(time)s.")
-                % {"time": when},
-                code="too_many_checks_ip",
-                retry_at=retry_at,
-            )
-    record(action=Action.IDENTITY_CHECK_REQUESTED, actor=actor, subject=actor, data={"id_number": masked})
-    return None
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)[:limit]
+    )
+    if len(times) < limit:
+        record(action=Action.IDENTITY_CHECK_REQUESTED, actor=actor, subject=actor, data={"id_number": masked})
+        return None
+    retry_at = (times[-1] if times else timezone.now()) + window  # (a limit of 0: none at all)
+    data = {"id_number": masked, "why": "too_many_checks_ip", "until": retry_at.isoformat()}
+    record(action=Action.IDENTITY_REFUSED, actor=actor, subject=actor, data=data)
+    when = formats.date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
+    return IdentityLimitReached(
+        _("Too many identity checks were made from your network today. Try again after %(time)s.")
+        % {"time": when},
+        code="too_many_checks_ip",
+        retry_at=retry_at,
+    )
 
 
 def _provider_check(name: str, number: str):
