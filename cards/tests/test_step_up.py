@@ -13,12 +13,12 @@ from accounts.policies import current_policy
 from accounts.services import FaceCheckRefused, identity_verify
 from accounts.tests import identity_numbers as ids
 from accounts.tests.factories import BorrowerFactory, StaffFactory
+from accounts.tests.helpers import identity_row
 from audit.models import AuditEvent, ReviewCase
 from audit.services import ReviewRefused, review_case_decide
 from cards.services import StepUpRefused, card_unbind, step_up_case, step_up_face_finish, step_up_face_start
 from cards.tests.conftest import RESERVED
 from conftest import free_port
-from lending.crypto import encrypt
 
 pytestmark = pytest.mark.django_db
 
@@ -47,22 +47,6 @@ def face_check(user, card, faceid):
     )
     faceid.finish(check.biz_token)
     return step_up_face_finish(actor=user, biz_token=check.biz_token)
-
-
-def identity_row(user, number):
-    """An identity verified earlier, while the provider answered (for the fault tests)."""
-    from accounts.models import Identity
-    from accounts.validators import resident_id
-
-    _, birth = resident_id(number)
-    Identity.objects.create(
-        user=user,
-        real_name="张三",
-        id_number_encrypted=encrypt(number),
-        id_number_hash=Identity.hash_of(number),
-        id_number_masked=Identity.masked(number),
-        birth_date=birth,
-    )
 
 
 def test_a_passing_face_check_completes_a_held_unbind_and_closes_its_case(
