@@ -1,6 +1,8 @@
 """Step-up: a bind or unbind held for review, cleared by the borrower's own face check
 (STEP_UP_FACE_CHECK), through the real SDK against the FaceID simulator."""
 
+import json
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from html import unescape
@@ -275,3 +277,33 @@ def test_no_offer_on_the_page_without_the_setting(bind, action_code, borrower, s
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert "face check" not in client.get("/cards/").content.decode()
     assert client.get(f"/cards/{card.pk}/face-check/").status_code == 302
+
+
+def test_the_step_up_leaves_no_number_name_or_face_data_behind(bind, action_code, deliver, faceid, caplog):
+    from accounts.tests.test_no_leaks import ALLOWED, NEEDLES, database_rows
+    from cards.tests.sandbox_cards import GOOD_DEBIT
+    from lending.pii import find_pii_in
+
+    caplog.set_level(logging.DEBUG)
+    name = "欧阳娜娜"
+    user = BorrowerFactory(phone=RESERVED)
+    identity_verify(actor=user, real_name=name, id_number=ids.MATCH)
+    card = held_unbind(bind, action_code, user)
+    with deliver():
+        assert face_check(user, card, faceid).status == "unbound"
+
+    secrets = (*NEEDLES, GOOD_DEBIT, name)  # (find_pii would take a task's runtime for a card number)
+    for log in caplog.records:
+        text = log.getMessage() + (log.exc_text or "") + str(log.args)
+        assert not any(secret in text for secret in secrets), text
+    for data in AuditEvent.objects.values_list("data", flat=True):
+        assert not find_pii_in(data) and name not in json.dumps(data, ensure_ascii=False), data
+    named = {("accounts_identity", "real_name"), ("accounts_historicalidentity", "real_name")}
+    for table, row in database_rows():
+        for column, value in row.items():
+            if (table, column) in ALLOWED:
+                continue
+            assert not any(needle in str(value) for needle in (*NEEDLES, GOOD_DEBIT)), (table, column)
+            holder = table.startswith("cards_") and column == "holder_name"  # the card's, by design
+            assert (table, column) in named or holder or name not in str(value), (table, column)
+            assert not str(value).startswith(("data:image", "/9j/", "iVBOR")), (table, column)
