@@ -18,6 +18,7 @@ from accounts.tests.factories import BorrowerFactory, StaffFactory
 from accounts.tests.helpers import identity_row
 from audit.models import AuditEvent, ReviewCase
 from audit.services import ReviewRefused, review_case_decide
+from cards.review_kinds import card_summary
 from cards.services import StepUpRefused, card_unbind, step_up_case, step_up_face_finish, step_up_face_start
 from cards.tests.conftest import RESERVED
 from conftest import free_port
@@ -126,6 +127,9 @@ def test_a_failing_face_check_leaves_it_in_review_and_is_offered_only_so_often(
     case = ReviewCase.objects.get()
     assert card.status == "pending_review" and case.status == "open"
     assert list(FaceCheck.objects.values_list("status", flat=True)) == ["failed", "failed"]
+    rows = {str(label): str(value) for label, value in card_summary(case)}  # the officer sees the tries
+    assert (rows["Borrower's face check"], rows["Face similarity (pass at 70)"]) == ("Did not pass", "38.50")
+    assert rows["Face checks that did not pass"] == "2"
     assert step_up_case(user, card) is None
     with pytest.raises(StepUpRefused) as refused:
         step_up_face_start(
