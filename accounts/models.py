@@ -414,6 +414,7 @@ class PhoneCheck(models.Model):
         IDENTITY = "identity", _("Identity verification")
         PHONE_CHANGE = "phone_change", _("Phone change")
         PHONE_LOST = "phone_lost", _("Lost-phone request")
+        ACCOUNT_PHONE = "account_phone", _("Account phone asked again")
 
     class Outcome(models.TextChoices):
         MATCH = "match", _("In the borrower's name")

@@ -61,6 +61,8 @@ class Action(models.TextChoices):
     PHONE_LOST_REJECTED = "phone_lost.rejected", _("Lost-phone request rejected")
     PHONE_LOST_FACE_CHECK = "phone_lost.face_check", _("Lost-phone request: waiting for the face check")
 
+    ACCOUNT_PHONE_CHECKED = "phone_check.account_phone", _("Account phone asked again at the carrier")
+
     FACE_CHECK_STARTED = "face_check.started", _("Face check started at the identity provider")
     FACE_CHECKED = "face_check.checked", _("Face check result received")
     STEP_UP_CLEARED = (

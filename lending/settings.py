@@ -374,6 +374,10 @@ PHONE_CHANGE_CARRIER_CHECK = True
 # No loan is disbursed while the carrier's latest answer for the account phone is not "in the
 # borrower's name" (another name, no record, no answer, never asked).
 LOAN_NEEDS_CONFIRMED_PHONE = True
+# An account phone the carrier did not answer about is asked again this often (beat), for
+# ACCOUNT_PHONE_RECHECK_DAYS after that answer; a yes or no is final until the number changes.
+ACCOUNT_PHONE_RECHECK_MINUTES = 60
+ACCOUNT_PHONE_RECHECK_DAYS = 30
 LOST_PHONE_FACE_CHECK = True  # a lost-phone request needs a passing face check before its case opens
 # A lost-phone request with a passing face check and a new number the carrier confirms in the
 # borrower's name is approved by the rule "lost_phone_auto_approve" instead of an officer
@@ -485,6 +489,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
     "bank-notices-waiting": {"task": "cards.tasks.apply_waiting_bank_notices", "schedule": 5 * 60},
+    "account-phone-recheck": {
+        "task": "accounts.tasks.recheck_account_phones",
+        "schedule": ACCOUNT_PHONE_RECHECK_MINUTES * 60,
+    },
     "bank-reconciliation": {
         "task": "cards.tasks.reconcile_bank_statement",
         "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),

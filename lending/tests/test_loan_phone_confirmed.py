@@ -115,3 +115,52 @@ def test_the_back_office_says_why(admin_login, bind, faceid):
         'value="13800130990"', ""
     )
     assert not Loan.objects.exists()
+
+
+def test_beat_asks_again_about_a_phone_the_carrier_did_not_answer_for(bind, make_loan, faceid, settings):
+    from accounts.tasks import recheck_account_phones
+    from audit.models import AuditEvent
+
+    settings.ACCOUNT_PHONE_RECHECK_MINUTES = 0
+    user = verified("+8613800138000")
+    settled = BorrowerFactory(phone="+8613700137000")  # the carrier said yes: never asked again
+    identity_verify(actor=settled, real_name="李四", id_number="110105199003072012")
+    bind(user)
+    with transaction.atomic():
+        phone_check_record(
+            user=user,
+            purpose=PhoneCheck.Purpose.IDENTITY,
+            phone=user.phone,
+            result=carrier_check(name="张三", id_number=ids.DOWN, phone=user.phone),
+        )
+    with pytest.raises(LoanRefused):
+        make_loan(user)
+    asked_before = len(faceid.calls("PhoneVerification"))
+
+    assert recheck_account_phones() == 1
+    check = account_phone_check(user)
+    assert (check.purpose, check.outcome) == ("account_phone", "match")
+    assert len(faceid.calls("PhoneVerification")) == asked_before + 1
+    event = AuditEvent.objects.get(action="phone_check.account_phone")
+    assert (event.actor_label, event.subject_id, event.data["outcome"]) == (
+        "account-phone-recheck",
+        str(user.pk),
+        "match",
+    )
+    assert event.data["phone"] == "138****8000" and account_phone_check(settled).purpose == "identity"
+    assert make_loan(user).principal == Decimal("3000.00")
+    assert recheck_account_phones() == 0  # settled now
+
+
+def test_no_answer_again_changes_nothing_but_the_record(faceid, settings):
+    from accounts.services.phone_check import account_phone_recheck
+    from accounts.tests.helpers import identity_row
+
+    settings.ACCOUNT_PHONE_RECHECK_MINUTES = 0
+    user = BorrowerFactory(phone="+8613800138000")
+    identity_row(user, ids.SLOW)  # the provider answers too late for this number now
+    with transaction.atomic():
+        phone_check_record(user=user, purpose=PhoneCheck.Purpose.IDENTITY, phone=user.phone, result=None)
+    check = account_phone_recheck(user_id=user.pk)
+    assert (check.purpose, check.outcome) == ("account_phone", "unavailable")
+    assert account_phone_check(user) == check
