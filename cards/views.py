@@ -97,7 +97,6 @@ def bind_confirm(request, request_id):
                     _("Your phone number changed recently, so %(card)s waits for a quick review.")
                     % {"card": card},
                 )
-                _offer_step_up(request, card)
             else:
                 messages.success(request, _("%(card)s is bound.") % {"card": card})
             return redirect("cards:list")
@@ -190,14 +189,6 @@ def unbind(request, card_id):
     return render(request, "cards/unbind.html", context)
 
 
-def _offer_step_up(request, card: Card) -> None:
-    if step_up_case(request.user, card):
-        messages.info(
-            request,
-            _("Or confirm it's you with a face check now, below: the change is then made at once."),
-        )
-
-
 def _after_unbind(request, card: Card):
     if card.status == Card.Status.PENDING_REVIEW:
         messages.info(
@@ -208,7 +199,6 @@ def _after_unbind(request, card: Card):
             )
             % {"card": card, "why": selectors.review_why(card), "hours": settings.REVIEW_SLA_WORKING_HOURS},
         )
-        _offer_step_up(request, card)
     else:
         messages.success(request, _("%(card)s is unbound.") % {"card": card})
     return redirect("cards:list")

@@ -270,8 +270,8 @@ def test_the_unbind_page_offers_the_face_check_when_it_holds_the_card(bind, acti
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     code = action_code(borrower, "card_unbind", card.pk)
     page = unescape(client.post(f"/cards/{card.pk}/unbind/", {"code": code}, follow=True).content.decode())
-    assert "needs a check by our compliance team" in page
-    assert "Or confirm it's you with a face check now, below" in page
+    assert "needs a check by our compliance team" in page  # the page that says it waits offers it
+    assert "Or confirm it's you with a face check now" in page and f"/cards/{card.pk}/face-check/" in page
 
 
 def test_no_offer_on_the_page_without_the_setting(bind, action_code, borrower, sign_in, settings):

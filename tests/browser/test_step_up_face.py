@@ -35,7 +35,7 @@ def test_a_held_binding_cleared_through_the_hosted_liveness_page(camera_page, fa
     )
     sign_in(page)
     bind_card(page, sandbox_cards.GOOD_DEBIT)
-    expect(page.get_by_text("您也可以在下方立即通过人脸核身确认是本人操作，变更将立即生效。")).to_be_visible()
+    expect(page.get_by_text("需要经过快速审核", exact=False)).to_be_visible()  # it says the card waits
     assert Card.objects.get().status == "pending_review"
 
     page.get_by_role("link", name="或立即通过人脸核身确认是本人").click()
