@@ -161,3 +161,11 @@ class PhoneLostForm(forms.Form):
     def clean_id_number(self):
         number, _birth = validators.resident_id(self.cleaned_data["id_number"])
         return number
+
+
+class BiometricsConsentForm(forms.Form):
+    """The separate consent to process facial information, ticked before any face check."""
+
+    consent = forms.BooleanField(
+        label=_("I agree to the processing of my facial information for this check, as described above.")
+    )

@@ -379,6 +379,7 @@ class FaceCheck(models.Model):
 
     class Purpose(models.TextChoices):
         PHONE_LOST = "phone_lost", _("Lost-phone request")
+        STEP_UP = "step_up", _("Card change held for review")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Started, not finished")
@@ -390,6 +391,15 @@ class FaceCheck(models.Model):
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     phone_change = models.ForeignKey(
         PhoneChange, on_delete=models.PROTECT, null=True, blank=True, related_name="face_checks"
+    )
+    review_case = models.ForeignKey(
+        "audit.ReviewCase",
+        verbose_name=_("review case"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Step-up: the case the borrower's face check would clear"),
     )
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
@@ -404,7 +414,10 @@ class FaceCheck(models.Model):
     class Meta:
         verbose_name = _("face check")
         verbose_name_plural = _("face checks")
-        indexes = [models.Index(fields=["phone_change", "status"], name="face_check_change_idx")]
+        indexes = [
+            models.Index(fields=["phone_change", "status"], name="face_check_change_idx"),
+            models.Index(fields=["review_case", "status"], name="face_check_case_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_purpose_display()}: {self.get_status_display()}"
@@ -419,6 +432,7 @@ class PhoneCheck(models.Model):
         IDENTITY = "identity", _("Identity verification")
         PHONE_CHANGE = "phone_change", _("Phone change")
         PHONE_LOST = "phone_lost", _("Lost-phone request")
+        ACCOUNT_PHONE = "account_phone", _("Account phone asked again")
 
     class Outcome(models.TextChoices):
         MATCH = "match", _("In the borrower's name")

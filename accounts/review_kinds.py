@@ -12,6 +12,8 @@ from accounts.services.phone_change import (
 )
 from accounts.services.phone_lost import LOST_PHONE, phone_lost_approve, phone_lost_reject
 from audit import reviews
+from audit.actions import Action
+from audit.models import AuditEvent
 from lending.pii import mask_name
 from lending.times import local_date, local_datetime
 
@@ -48,6 +50,14 @@ def _carrier_rows(change: PhoneChange) -> list[tuple[str, str]]:
     ]
 
 
+def _rule_rows(case) -> list[tuple[str, str]]:
+    """Who decided, when no officer did: the system rule that approved the case."""
+    event = AuditEvent.objects.filter(
+        action=Action.REVIEW_CASE_APPROVED_BY_RULE, subject_type="audit.reviewcase", subject_id=str(case.pk)
+    ).first()
+    return [(_("Approved by the system rule"), event.data["rule"])] if event else []
+
+
 def lost_phone_summary(case) -> list[tuple[str, str]]:
     change = PhoneChange.objects.select_related("user__identity").get(pk=case.subject_id)
     return [
@@ -58,6 +68,7 @@ def lost_phone_summary(case) -> list[tuple[str, str]]:
         *_identity_rows(change.user),
         *_face_check_rows(change),
         *_carrier_rows(change),
+        *_rule_rows(case),
         (_("Account opened"), local_date(change.user.date_joined)),
     ]
 

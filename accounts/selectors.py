@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from accounts.models import Identity, Notification, PhoneChange, User
+from accounts.models import Identity, Notification, PhoneChange, PhoneCheck, User
 from audit.models import AuditEvent, ReviewCase
 
 # Staff reading a record is the back office's own trail (auditors see it), not the borrower's activity.
@@ -43,6 +43,21 @@ def last_phone_change_at(user: User) -> datetime | None:
         .values_list("completed_at", flat=True)
         .first()
     )
+
+
+def account_phone_check(user: User) -> PhoneCheck | None:
+    """The carrier's latest answer for the account phone as it is now: a check of the number the
+    last completed phone change bound, or one made with no change (at identity verification,
+    or asked again) since then."""
+    changed = (
+        PhoneChange.objects.filter(user=user, status=PhoneChange.Status.COMPLETED)
+        .order_by("-completed_at")
+        .first()
+    )
+    of_account = Q(phone_change__isnull=True)
+    if changed is not None:
+        of_account = Q(phone_change=changed) | Q(of_account, checked_at__gt=changed.completed_at)
+    return PhoneCheck.objects.filter(of_account, user=user).order_by("-checked_at", "-id").first()
 
 
 def notifications_of(user: User):

@@ -22,3 +22,12 @@ def send_sms(self, sms_id: int) -> None:
                 return
             countdown = min(5 * 2**self.request.retries, RETRY_BACKOFF_MAX) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
             raise self.retry(exc=exc, countdown=countdown) from None
+
+
+@shared_task
+def recheck_account_phones() -> int:
+    """Beat: ask the carrier again about account phones it gave no answer for."""
+    from accounts.services.phone_check import account_phones_recheck
+
+    with system_job("account-phone-recheck"):
+        return account_phones_recheck()

@@ -38,6 +38,10 @@ class Action(models.TextChoices):
         "identity.mismatch",
         _("Identity refused: the name and ID number do not match the records"),
     )
+    IDENTITY_CHECK_REQUESTED = (
+        "identity.check_requested",
+        _("Identity check asked of the authority (counted per client IP)"),
+    )
 
     PHONE_CHANGE_STARTED = "phone_change.started", _("Phone change started")
     PHONE_CHANGE_OLD_CONFIRMED = "phone_change.old_confirmed", _("Phone change: current number confirmed")
@@ -57,8 +61,14 @@ class Action(models.TextChoices):
     PHONE_LOST_REJECTED = "phone_lost.rejected", _("Lost-phone request rejected")
     PHONE_LOST_FACE_CHECK = "phone_lost.face_check", _("Lost-phone request: waiting for the face check")
 
+    ACCOUNT_PHONE_CHECKED = "phone_check.account_phone", _("Account phone asked again at the carrier")
+
     FACE_CHECK_STARTED = "face_check.started", _("Face check started at the identity provider")
     FACE_CHECKED = "face_check.checked", _("Face check result received")
+    STEP_UP_CLEARED = (
+        "step_up.cleared",
+        _("Card change held for review cleared by the borrower's passing face check"),
+    )
 
     ACCOUNT_FROZEN = "account.frozen", _("Account frozen")
     ACCOUNT_UNFROZEN = "account.unfrozen", _("Account unfrozen")
@@ -105,6 +115,11 @@ class Action(models.TextChoices):
         _("First approval recorded; a second is needed"),
     )
     REVIEW_CASE_APPROVED = "review.approved", _("Review case approved")
+    REVIEW_CASE_APPROVED_BY_RULE = "review.approved_by_rule", _("Review case approved by a system rule")
+    REVIEW_CASE_CLEARED_BY_FACE_CHECK = (
+        "review.cleared_by_face_check",
+        _("Review case closed: the borrower passed a face check instead"),
+    )
     REVIEW_CASE_REJECTED = "review.rejected", _("Review case rejected")
     REVIEW_CASE_CANCELLED = "review.cancelled", _("Review case cancelled")
     REVIEW_CASE_EXPIRED = "review.expired", _("Review case expired")

@@ -66,6 +66,23 @@ def bind_reject(case, officer, reason: str) -> None:
     )
 
 
+def _step_up_rows(case) -> list[tuple[str, str]]:
+    """The borrower's face checks to clear this case instead (step-up): the last result, how many
+    did not pass (evidence; never an image, none is kept)."""
+    from accounts.models import FaceCheck
+
+    checks = FaceCheck.objects.filter(review_case=case, checked_at__isnull=False)
+    last = checks.order_by("-checked_at").first()
+    if last is None:
+        return []
+    return [
+        (_("Borrower's face check"), last.get_status_display()),
+        (_("Face similarity (pass at 70)"), str(last.similarity) if last.similarity is not None else "-"),
+        (_("Face checks that did not pass"), str(checks.filter(status=FaceCheck.Status.FAILED).count())),
+        (_("Provider request id"), last.result_request_id),
+    ]
+
+
 def card_summary(case) -> list[tuple[str, str]]:
     card = Card.objects.select_related("user").get(pk=case.subject_id)
     return [
@@ -75,6 +92,7 @@ def card_summary(case) -> list[tuple[str, str]]:
         (_("Repayment card"), _("yes") if card.is_repayment else _("no")),
         (_("Bound"), local_datetime(card.bound_at)),
         (_("Outstanding"), f"¥{outstanding_balance(card.user):,.2f}"),
+        *_step_up_rows(case),
     ]
 
 

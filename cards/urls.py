@@ -13,4 +13,7 @@ urlpatterns = [
     path("<id:card_id>/repayment/", views.repayment, name="repayment"),
     path("<id:card_id>/unbind/", views.unbind, name="unbind"),
     path("<id:card_id>/swap/", views.swap, name="swap"),
+    path("<id:card_id>/face-check/", views.step_up, name="step_up"),
+    path("<id:card_id>/face-check/go/", views.step_up_go, name="step_up_go"),
+    path("face-check/back/", views.step_up_back, name="step_up_back"),
 ]

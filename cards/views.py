@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import borrower_required, frozen_refused, recent_password_required
-from accounts.forms import CodeForm
-from accounts.models import SmsCode
+from accounts.forms import BiometricsConsentForm, CodeForm
+from accounts.models import FaceCheck, SmsCode
 from accounts.policies import current_policy
 from accounts.selectors import identity_of
 from accounts.views.common import send_code
@@ -22,6 +23,9 @@ from cards.services import (
     card_swap,
     card_unbind,
     cards_unbind_all,
+    step_up_case,
+    step_up_face_finish,
+    step_up_face_start,
 )
 from lending.errors import DomainError
 from lending.ids import parse_id
@@ -43,7 +47,8 @@ def card_list(request):
     has_loan = has_loan_being_repaid(request.user)
     # "Unbind all" only where it can work: no loan to repay and at least one card to unbind.
     can_unbind_all = not has_loan and any(card.status == Card.Status.ACTIVE for card in cards)
-    context = {"cards": cards, "has_loan": has_loan, "can_unbind_all": can_unbind_all}
+    step_up = {card.pk for card in cards if step_up_case(request.user, card)}
+    context = {"cards": cards, "has_loan": has_loan, "can_unbind_all": can_unbind_all, "step_up": step_up}
     return render(request, "cards/list.html", context)
 
 
@@ -274,3 +279,71 @@ def _tell_unbind_all_outcome(request, cards: list[Card]) -> None:
             )
             % {"cards": names, "hours": settings.REVIEW_SLA_WORKING_HOURS},
         )
+
+
+# Step-up: a card held for review cleared by the borrower's own face check (STEP_UP_FACE_CHECK).
+
+
+@frozen_refused
+def step_up(request, card_id):
+    """The purpose, the biometrics consent, then the provider's liveness page (through a page of
+    ours: the form-action policy keeps form posts on this site)."""
+    card = _own_card(request, card_id)
+    if step_up_case(request.user, card) is None:
+        return redirect("cards:list")
+    form = BiometricsConsentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            step_up_face_start(
+                actor=request.user,
+                card=card,
+                consent=current_policy("biometrics"),
+                return_url=request.build_absolute_uri(reverse("cards:step_up_back")),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("cards:list")
+        return redirect("cards:step_up_go", card.pk)
+    context = {"card": card, "form": form, "biometrics": current_policy("biometrics")}
+    return render(request, "cards/step_up.html", context, status=400 if form.errors else 200)
+
+
+@frozen_refused
+def step_up_go(request, card_id):
+    card = _own_card(request, card_id)
+    check = (
+        FaceCheck.objects.filter(
+            user=request.user,
+            purpose=FaceCheck.Purpose.STEP_UP,
+            status=FaceCheck.Status.PENDING,
+            review_case__subject_id=str(card.pk),
+        )
+        .order_by("-id")
+        .first()
+    )
+    if check is None:
+        return redirect("cards:list")
+    return render(request, "cards/step_up_go.html", {"card": card, "check": check})
+
+
+@borrower_required
+def step_up_back(request):
+    """The provider's page sends the borrower back here with its token; the result is asked of
+    the provider, never read from the browser."""
+    token = request.GET.get("token", "")
+    if not token:
+        return redirect("cards:list")
+    try:
+        card = step_up_face_finish(actor=request.user, biz_token=token[:64])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if card.status == Card.Status.UNBOUND:
+            messages.success(request, _("The face check passed: %(card)s is unbound.") % {"card": card})
+        elif card.status == Card.Status.ACTIVE:
+            messages.success(request, _("The face check passed: %(card)s is bound.") % {"card": card})
+        else:
+            messages.info(
+                request, _("%(card)s was decided by our compliance team meanwhile.") % {"card": card}
+            )
+    return redirect("cards:list")

@@ -368,9 +368,23 @@ PHONE_NEW_NUMBERS_PER_IP_HOUR = 10  # new numbers entered from one client IP in 
 # refused without asking the provider (each check costs money; guessing someone's details).
 IDENTITY_MISMATCHES_PER_DAY = 3
 RISK_IDENTITY_MISMATCHES_DAY = 2  # more mismatches than this in 24 h raise a risk alert
+# Identity checks asked of the authority from one client IP in 24 h, on any account (each costs
+# money; one place trying many people's details); past it the refusal says when to try again.
+IDENTITY_CHECKS_PER_IP_DAY = 20
 # A new number (path a) the carrier does not confirm in the borrower's name goes to review.
 PHONE_CHANGE_CARRIER_CHECK = True
+# No loan is disbursed while the carrier's latest answer for the account phone is not "in the
+# borrower's name" (another name, no record, no answer, never asked).
+LOAN_NEEDS_CONFIRMED_PHONE = True
+# An account phone the carrier did not answer about is asked again this often (beat), for
+# ACCOUNT_PHONE_RECHECK_DAYS after that answer; a yes or no is final until the number changes.
+ACCOUNT_PHONE_RECHECK_MINUTES = 60
+ACCOUNT_PHONE_RECHECK_DAYS = 30
 LOST_PHONE_FACE_CHECK = True  # a lost-phone request needs a passing face check before its case opens
+# A lost-phone request with a passing face check and a new number the carrier confirms in the
+# borrower's name is approved by the rule "lost_phone_auto_approve" instead of an officer
+# (unless its risk score needs two approvals, or the number cannot be bound).
+LOST_PHONE_AUTO_APPROVE = False
 FACE_CHECKS_PER_REQUEST = 3  # face checks that did not pass before a lost-phone request ends
 FACE_CHECK_STARTS_PER_REQUEST = 5  # face checks started per lost-phone request (each one costs money)
 FACEID_MIN_SIMILARITY = 70  # face comparison score (0-100) a liveness check must reach (FaceID's)
@@ -386,6 +400,9 @@ BIND_STARTS_PER_CARD_DAY = 3  # per card number (its fingerprint), on any accoun
 BIND_STARTS_PER_RESERVED_PHONE_DAY = 3  # per reserved phone (its fingerprint), on any account
 RISK_FOUR_ELEMENT_FAILURES_DAY = 3  # bank four-element refusals for one borrower in 24 h that raise an alert
 CARD_WAIT_AFTER_PHONE_CHANGE_HOURS = 24  # binds and unbinds go to review this long after a phone change
+# A bind or unbind held for review may instead be cleared by the borrower's own passing face
+# check (consent first); a face check that does not pass leaves it with the officers.
+STEP_UP_FACE_CHECK = True
 RISK_UNBINDS_PER_USER_DAY = 2  # unbinds per borrower in 24 h before review
 RISK_UNBINDS_PER_IP_HOUR = 5  # unbinds from one IP in an hour before review
 RISK_UNBINDS_PLATFORM_HOUR = 200  # unbinds across the platform in an hour before review
@@ -479,6 +496,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
     "bank-notices-waiting": {"task": "cards.tasks.apply_waiting_bank_notices", "schedule": 5 * 60},
+    "account-phone-recheck": {
+        "task": "accounts.tasks.recheck_account_phones",
+        "schedule": ACCOUNT_PHONE_RECHECK_MINUTES * 60,
+    },
     "bank-reconciliation": {
         "task": "cards.tasks.reconcile_bank_statement",
         "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),

@@ -3,7 +3,7 @@
 from accounts.services.codes import CodeRefused, CodeSendRefused, code_status, sms_code_send, sms_code_verify
 from accounts.services.face_check import FaceCheckRefused, face_check_finish, face_check_start
 from accounts.services.freeze import AccountFrozen, account_freeze, account_unfreeze, ensure_not_frozen
-from accounts.services.identity import IdentityRefused, identity_verify
+from accounts.services.identity import IdentityLimitReached, IdentityRefused, identity_verify
 from accounts.services.login import (
     LoginRefused,
     login_second_factor_verify,
@@ -50,6 +50,7 @@ __all__ = [
     "CodeRefused",
     "CodeSendRefused",
     "code_status",
+    "IdentityLimitReached",
     "IdentityRefused",
     "LoginRefused",
     "LostPhoneRefused",

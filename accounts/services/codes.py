@@ -84,6 +84,12 @@ class CodeStatus:
         return self.valid_until is not None
 
     @property
+    def next_send_epoch(self) -> int | None:
+        """When another code may be asked for, in Unix seconds rounded up (a page's countdown
+        must never end before the server allows the next code)."""
+        return math.ceil(self.next_send_at.timestamp()) if self.next_send_at else None
+
+    @property
     def wait_seconds(self) -> int:
         if self.next_send_at is None:
             return 0

@@ -38,9 +38,16 @@ def _unavailable(exc: ProviderError) -> FaceCheckRefused:
 
 
 def face_check_start(
-    *, user: User, purpose: str, policy: Policy, return_url: str, phone_change: PhoneChange | None = None
+    *,
+    user: User,
+    purpose: str,
+    policy: Policy,
+    return_url: str,
+    phone_change: PhoneChange | None = None,
+    review_case=None,
 ) -> FaceCheck:
-    """Record the biometrics consent, then open a liveness session at the provider."""
+    """Record the biometrics consent, then open a liveness session at the provider (for a
+    lost-phone request, or for the review case a passing check would clear)."""
     if policy.document != "biometrics":
         raise ValueError("a face check needs the biometrics consent")
     with transaction.atomic():
@@ -57,6 +64,7 @@ def face_check_start(
             user=user,
             purpose=purpose,
             phone_change=phone_change,
+            review_case=review_case,
             consent=consent,
             biz_token=start.biz_token,
             liveness_url=start.url,
@@ -66,7 +74,12 @@ def face_check_start(
             action=Action.FACE_CHECK_STARTED,
             actor=user,
             subject=check,
-            data={"purpose": purpose, "consent": consent.pk, "provider_request_id": start.request_id},
+            data={
+                "purpose": purpose,
+                "consent": consent.pk,
+                "provider_request_id": start.request_id,
+                **({"case": review_case.pk} if review_case else {}),
+            },
         )
     return check
 
@@ -100,6 +113,7 @@ def face_check_finish(*, check: FaceCheck) -> FaceCheck:
                 "result": check.status,
                 "similarity": str(check.similarity) if check.similarity is not None else None,
                 "provider_request_id": result.request_id,
+                **({"case": check.review_case_id} if check.review_case_id else {}),
             },
         )
     return check

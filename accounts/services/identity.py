@@ -11,11 +11,11 @@ name (three elements); its answer is kept (PhoneCheck) and never refuses the ide
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import ProviderError, ProviderUnavailable, get_provider
@@ -27,6 +27,7 @@ from accounts.validators import real_name as clean_real_name
 from accounts.validators import resident_id
 from audit import risk
 from audit.actions import Action
+from audit.context import current_request
 from audit.models import AuditEvent
 from audit.services import record, risk_alert_raise
 from lending.crypto import encrypt
@@ -38,6 +39,15 @@ log = logging.getLogger(__name__)
 
 class IdentityRefused(DomainError):
     code = "identity_refused"
+
+
+class IdentityLimitReached(IdentityRefused):
+    """Too many identity checks from one client IP (IDENTITY_CHECKS_PER_IP_DAY): the provider
+    is not asked until ``retry_at``."""
+
+    def __init__(self, message, *, code, retry_at: datetime):
+        super().__init__(message, code=code)
+        self.retry_at = retry_at
 
 
 def _mismatches_today(user: User) -> int:
@@ -73,6 +83,40 @@ def _refusal_before_check(user: User, id_hash: str, masked: str, actor: User) ->
             code="too_many_mismatches",
         )
     return None
+
+
+def identity_check_count(*, actor: User, masked: str) -> IdentityLimitReached | None:
+    """Count the check about to be asked against IDENTITY_CHECKS_PER_IP_DAY for the request's
+    client IP (inside the caller's transaction, under a lock so two at once cannot both take the
+    last one): recorded when allowed, else the refusal (recorded) saying when to try again.
+    The next check is allowed 24 h after the n-th newest. Without a client IP (a shell, a task)
+    nothing is counted."""
+    context = current_request()
+    ip = context.ip if context else None
+    if not ip:
+        return None
+    advisory_xact_lock(f"identity-check:ip:{ip}")
+    limit, window = settings.IDENTITY_CHECKS_PER_IP_DAY, timedelta(days=1)
+    times = list(
+        AuditEvent.objects.filter(
+            action=Action.IDENTITY_CHECK_REQUESTED, ip=ip, occurred_at__gt=timezone.now() - window
+        )
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)[:limit]
+    )
+    if len(times) < limit:
+        record(action=Action.IDENTITY_CHECK_REQUESTED, actor=actor, subject=actor, data={"id_number": masked})
+        return None
+    retry_at = (times[-1] if times else timezone.now()) + window  # (a limit of 0: none at all)
+    data = {"id_number": masked, "why": "too_many_checks_ip", "until": retry_at.isoformat()}
+    record(action=Action.IDENTITY_REFUSED, actor=actor, subject=actor, data=data)
+    when = formats.date_format(timezone.localtime(retry_at), "DATETIME_FORMAT")
+    return IdentityLimitReached(
+        _("Too many identity checks were made from your network today. Try again after %(time)s.")
+        % {"time": when},
+        code="too_many_checks_ip",
+        retry_at=retry_at,
+    )
 
 
 def _provider_check(name: str, number: str):
@@ -113,7 +157,7 @@ def identity_verify(*, actor: User, real_name: str, id_number: str) -> Identity:
     with transaction.atomic(durable=True):
         refusal = _refusal_before_check(
             User.objects.select_for_update().get(pk=actor.pk), id_hash, masked, actor
-        )
+        ) or identity_check_count(actor=actor, masked=masked)
     if refusal:
         raise refusal
     result = _provider_check(name, number)

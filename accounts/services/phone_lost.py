@@ -36,11 +36,12 @@ from audit import risk
 from audit.actions import Action
 from audit.context import current_request
 from audit.models import ReviewCase
-from audit.services import record, review_case_cancel, review_case_open
+from audit.services import record, review_case_approve_by_rule, review_case_cancel, review_case_open
 from lending.crypto import encrypt
 from lending.pii import mask_phone
 
 LOST_PHONE = "phone_lost"
+AUTO_APPROVE_RULE = "lost_phone_auto_approve"  # the system rule named on cases it approves
 OLD_PHONE_LOST = gettext_lazy("The old phone is lost")
 risk.register_reason("old_phone_lost", OLD_PHONE_LOST)
 
@@ -199,10 +200,8 @@ def phone_lost_face_finish(*, change: PhoneChange, biz_token: str) -> ReviewCase
     check = face_check_finish(check=check)
     if check.status == FaceCheck.Status.PASSED:
         change.refresh_from_db()
-        if change.status == PhoneChange.Status.IN_REVIEW:  # the page was reloaded
-            return ReviewCase.objects.get(
-                kind=LOST_PHONE, subject_id=str(change.pk), status=ReviewCase.Status.OPEN
-            )
+        if change.status in (PhoneChange.Status.IN_REVIEW, PhoneChange.Status.COMPLETED):  # a reload
+            return ReviewCase.objects.filter(kind=LOST_PHONE, subject_id=str(change.pk)).latest("id")
         return phone_lost_submit(change=change, carrier=_new_number_carrier_check(change))
     if check.status == FaceCheck.Status.UNFINISHED:
         raise LostPhoneRefused(
@@ -284,6 +283,11 @@ def phone_lost_submit(*, change: PhoneChange, carrier: CheckResult | None = None
             "provider_request_id": face_check.result_request_id,
         }
     record(action=Action.PHONE_LOST_SUBMITTED, actor=None, subject=change, data=data)
+    if _auto_approvable(case, face_check, phone_check) and phone_lost_auto_approve(
+        case=case, face_check=face_check
+    ):
+        case.refresh_from_db()
+        return case
     sms_queue(
         to=change.new_phone,
         template="phone_lost_received",
@@ -298,6 +302,31 @@ def phone_lost_submit(*, change: PhoneChange, carrier: CheckResult | None = None
         language=change.user.language,
     )
     return case
+
+
+def _auto_approvable(case: ReviewCase, face_check: FaceCheck | None, phone_check: PhoneCheck) -> bool:
+    """LOST_PHONE_AUTO_APPROVE: the face passed and the carrier confirms the new number in the
+    borrower's name; a case the risk rules made need two approvals stays with the officers."""
+    return (
+        settings.LOST_PHONE_AUTO_APPROVE
+        and face_check is not None
+        and phone_check.outcome == PhoneCheck.Outcome.MATCH
+        and case.approvals_needed == 1
+    )
+
+
+def phone_lost_auto_approve(*, case: ReviewCase, face_check: FaceCheck) -> bool:
+    """The rule AUTO_APPROVE_RULE approves the case (in the caller's transaction), naming the
+    evidence; False when the number cannot be bound after all (the case stays open)."""
+    reason = _(
+        "Approved by the system rule %(rule)s: the face check passed (similarity %(similarity)s, "
+        "provider request %(request)s) and the carrier confirms the new number in the borrower's name."
+    ) % {
+        "rule": AUTO_APPROVE_RULE,
+        "similarity": face_check.similarity,
+        "request": face_check.result_request_id,
+    }
+    return review_case_approve_by_rule(case=case, rule=AUTO_APPROVE_RULE, reason=reason)
 
 
 def phone_lost_approve(case: ReviewCase, officer: User) -> None:

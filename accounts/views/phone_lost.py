@@ -1,6 +1,5 @@
 """Changing the bound phone with the old one lost (DESIGN.md path b). No sign-in: the old phone is gone."""
 
-from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, session
-from accounts.forms import CodeForm, PhoneLostForm
+from accounts.forms import BiometricsConsentForm, CodeForm, PhoneLostForm
 from accounts.models import FaceCheck, PhoneChange
 from accounts.policies import current_policy
 from accounts.services import (
@@ -31,12 +30,6 @@ def _own_request(request) -> PhoneChange | None:
     if not state:
         return None
     return PhoneChange.objects.filter(pk=state["change_id"], path=PhoneChange.Path.LOST_PHONE).first()
-
-
-class BiometricsConsentForm(forms.Form):
-    consent = forms.BooleanField(
-        label=_("I agree to the processing of my facial information for this check, as described above.")
-    )
 
 
 def _status_page(request, change, *, code_form=None, consent_form=None, status=200):
@@ -131,10 +124,17 @@ def phone_lost_face(request):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
+        _tell_submitted(request, case)
+    return redirect("accounts:phone_lost")
+
+
+def _tell_submitted(request, case) -> None:
+    if case.status == case.Status.APPROVED:
+        messages.success(request, _("Your number is changed. Sign in with the new number."))
+    else:
         messages.success(
             request, _("Your request is with our compliance team (case %(id)s).") % {"id": case.pk}
         )
-    return redirect("accounts:phone_lost")
 
 
 @require_POST

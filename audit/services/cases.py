@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit import reviews
 from audit.actions import Action
+from audit.context import system_job
 from audit.models import ReviewCase, ReviewCaseSeen, ReviewDecision
 from audit.risk import Assessment
 from audit.services.events import record
@@ -146,6 +147,56 @@ def _approval_failed(actor, case_id: int, failure: Exception):
         )
     raise ReviewActionFailed(
         _("The approval could not be carried out: %(why)s The case stays open.") % {"why": why}
+    )
+
+
+@transaction.atomic
+def review_case_approve_by_rule(*, case: ReviewCase, rule: str, reason: str) -> bool:
+    """A named system rule approves an open case instead of an officer (in the caller's
+    transaction): its kind's approve action runs with no officer, the case is closed with
+    ``reason``, and the audit trail names the rule as the actor. An approve action that
+    refuses (DomainError) changes nothing and the case stays open for the officers: False."""
+    case = ReviewCase.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:
+        return False
+    with system_job(f"rule:{rule}"):
+        try:
+            with transaction.atomic():
+                reviews.get(case.kind).approve(case, None)
+        except DomainError as exc:
+            logger.info("rule %s did not approve review case %s: %s", rule, case.pk, exc.code)
+            return False
+        case.status = ReviewCase.Status.APPROVED
+        case.decided_at = timezone.now()
+        case.outcome_reason = reason
+        case._change_reason = f"approved by the rule {rule}"
+        case.save()
+        record(
+            action=Action.REVIEW_CASE_APPROVED_BY_RULE,
+            actor=None,
+            subject=case,
+            data={"kind": case.kind, "rule": rule},
+        )
+    return True
+
+
+@transaction.atomic
+def review_case_close_cleared(*, actor, case: ReviewCase, reason: str, data: dict) -> None:
+    """The borrower cleared what the case was to check (a passing face check): the case closes
+    as approved without an officer, and says so. The caller carries out the change itself."""
+    case = ReviewCase.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:
+        return
+    case.status = ReviewCase.Status.APPROVED
+    case.decided_at = timezone.now()
+    case.outcome_reason = reason
+    case._change_reason = "cleared by the borrower's face check"
+    case.save()
+    record(
+        action=Action.REVIEW_CASE_CLEARED_BY_FACE_CHECK,
+        actor=actor,
+        subject=case,
+        data={"kind": case.kind, **data},
     )
 
 

@@ -2,6 +2,7 @@
 
 from cards.services.binding import CardRefused, card_bind_confirm, card_bind_start
 from cards.services.repayment import card_repayment_set, card_swap
+from cards.services.step_up import StepUpRefused, step_up_case, step_up_face_finish, step_up_face_start
 from cards.services.unbinding import (
     UnbindRefused,
     card_action_code_send,
@@ -12,6 +13,7 @@ from cards.services.unbinding import (
 
 __all__ = [
     "CardRefused",
+    "StepUpRefused",
     "UnbindRefused",
     "card_action_code_send",
     "card_bind_confirm",
@@ -21,4 +23,7 @@ __all__ = [
     "card_unbind",
     "cards_unbind_all",
     "mandate_revoke_at_bank",
+    "step_up_case",
+    "step_up_face_finish",
+    "step_up_face_start",
 ]

@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,8 +34,9 @@ def loan_create(
 ) -> Loan:
     """Disburse a loan with its equal-installment schedule.
 
-    Needs a verified identity, a bound phone and an active repayment card with an active
-    mandate (DESIGN.md, seed 003): a loan is never left without a way to repay it.
+    Needs a verified identity, a bound phone the carrier confirms in the borrower's name
+    (LOAN_NEEDS_CONFIRMED_PHONE) and an active repayment card with an active mandate
+    (DESIGN.md, seed 003): a loan is never left without a way to repay it.
     """
     from accounts.selectors import identity_of
     from cards.selectors import repayment_card
@@ -43,6 +45,8 @@ def loan_create(
         raise LoanRefused(_("The borrower has not verified their identity."), code="no_identity")
     if not borrower.phone:
         raise LoanRefused(_("The borrower has no bound phone."), code="no_phone")
+    if settings.LOAN_NEEDS_CONFIRMED_PHONE:
+        _ensure_phone_confirmed(borrower)
     card = repayment_card(borrower)
     if card is None or card.debit_mandate is None:
         raise LoanRefused(_("The borrower has no active repayment card."), code="no_repayment_card")
@@ -75,6 +79,25 @@ def loan_create(
         },
     )
     return loan
+
+
+def _ensure_phone_confirmed(borrower) -> None:
+    """The carrier's latest answer for the account phone must be "in the borrower's name"."""
+    from accounts.models import PhoneCheck
+    from accounts.selectors import account_phone_check
+
+    check = account_phone_check(borrower)
+    if check is not None and check.outcome == PhoneCheck.Outcome.MATCH:
+        return
+    answer = check.get_outcome_display() if check else _("never checked")
+    raise LoanRefused(
+        _(
+            "The account phone %(phone)s is not confirmed in the borrower's name by the carrier "
+            "(its answer: %(answer)s). No loan can be disbursed until it is."
+        )
+        % {"phone": borrower.masked_phone, "answer": answer},
+        code="phone_unconfirmed",
+    )
 
 
 def scheduled_installments(loan: Loan, first_due: date) -> list[Installment]:
