@@ -138,6 +138,9 @@ class SmsCode(ThrottlingMixin, Device):
         CARD_UNBIND = "card_unbind", _("unbinding a card")
         CARD_SWAP = "card_swap", _("swapping the repayment card")
         CARDS_UNBIND_ALL = "cards_unbind_all", _("unbinding all cards")
+        SUPPORT_REQUEST = "support_request", _("a help request")
+        DATA_COPY = "data_copy", _("a copy of your personal data")
+        ACCOUNT_CLOSE = "account_close", _("closing your account")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     purpose = models.CharField(max_length=32, choices=Purpose.choices)

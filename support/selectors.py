@@ -1,0 +1,15 @@
+from support.models import SupportCase, SupportMessage
+
+
+def cases_of(user):
+    return SupportCase.objects.filter(borrower=user).order_by("-id")
+
+
+def case_of(user, case_id: int) -> SupportCase:
+    """The borrower's own case, or SupportCase.DoesNotExist (a 404, whoever else's it is)."""
+    return SupportCase.objects.get(pk=case_id, borrower=user)
+
+
+def borrower_messages(case: SupportCase):
+    """What the borrower may read: their messages and support's replies, never internal notes."""
+    return case.messages.exclude(kind=SupportMessage.Kind.NOTE).select_related("author")
