@@ -14,6 +14,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -33,6 +34,11 @@ from lending.outbox import outbox_enqueue
 from lending.pii import mask_phone
 from privacy.models import DataCopy
 from support.models import SupportCase, SupportMessage
+
+
+def copy_storage():
+    """Where copies are written, read from the settings each time (tests point it elsewhere)."""
+    return storages["data_copies"]
 
 
 class DataCopyRefused(DomainError):
@@ -268,7 +274,8 @@ def data_copy_build(*, copy_id: int) -> DataCopy | None:
     content = buffer.getvalue()
     with transaction.atomic():
         copy = DataCopy.objects.select_for_update().get(pk=copy.pk)
-        copy.archive.save(f"copy-{copy.pk}.zip", ContentFile(content), save=False)
+        folder = timezone.localtime().strftime("%Y/%m")
+        copy.archive.name = copy_storage().save(f"{folder}/copy-{copy.pk}.zip", ContentFile(content))
         copy.archive_sha256 = hashlib.sha256(content).hexdigest()
         copy.status = DataCopy.Status.DONE
         copy.finished_at = timezone.now()
@@ -296,7 +303,7 @@ def data_copy_download(*, actor: User, copy: DataCopy) -> bytes:
             raise DataCopyRefused(
                 _("This copy is not available (not ready yet, or expired)."), code="not_available"
             )
-        with copy.archive.open("rb") as handle:
+        with copy_storage().open(copy.archive.name, "rb") as handle:
             content = handle.read()
         copy.status = DataCopy.Status.DOWNLOADED
         copy.downloaded_at = timezone.now()
@@ -304,8 +311,7 @@ def data_copy_download(*, actor: User, copy: DataCopy) -> bytes:
         copy.archive = ""
         copy.save()
         record(action=Action.DATA_COPY_DOWNLOADED, actor=actor, subject=copy)
-        storage = DataCopy._meta.get_field("archive").storage
-        transaction.on_commit(partial(storage.delete, name))
+        transaction.on_commit(partial(copy_storage().delete, name))
     return content
 
 
@@ -323,7 +329,6 @@ def data_copies_expire() -> int:
             copy.status = DataCopy.Status.EXPIRED
             copy.archive = ""
             copy.save()
-            storage = DataCopy._meta.get_field("archive").storage
-            transaction.on_commit(partial(storage.delete, name))
+            transaction.on_commit(partial(copy_storage().delete, name))
         expired += 1
     return expired
