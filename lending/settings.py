@@ -84,6 +84,8 @@ AUDIT_CHECKPOINT_DIR         Where checkpoints are written: a volume the databas
                              write, copied off-site (var/audit-checkpoints).
 AUDIT_EXPORT_DIR             Where finished audit exports are kept until downloaded; never
                              served as static or media files (var/audit-exports).
+CLOSURE_COOLING_OFF_DAYS     Days between asking to close an account and its closure (7);
+                             0 in development closes at the next complete_account_closures.
 PRIVACY_COPY_DIR             Where borrowers' copies of their data are kept until downloaded or
                              expired; never served as static or media files (var/data-copies).
 ===========================  ==============================================================
@@ -469,7 +471,8 @@ STORAGES["data_copies"] = {
 }
 PRIVACY_COPY_KEEP_HOURS = 72  # a finished copy may be downloaded (once) this long, then it is deleted
 PRIVACY_COPIES_PER_DAY = 2  # copies one borrower may ask for in 24 h
-CLOSURE_COOLING_OFF_DAYS = 7  # a closure takes effect this long after it is asked; signing in cancels it
+# A closure takes effect this long after it is asked; signing in cancels it.
+CLOSURE_COOLING_OFF_DAYS = env.int("CLOSURE_COOLING_OFF_DAYS", default=7)
 # Records the law keeps after closure (AML identification, lending records), restricted.
 CLOSURE_LEGAL_RETENTION_DAYS = 3653
 
