@@ -15,13 +15,13 @@ from conftest import FIRST_DUE
 
 def build(bind, borrower, make_loan):
     """Cards, mandates, a bank notice, a loan and its debit attempts, a phone change, a review case,
-    a risk alert, a help request, an account closure, an export, a staff member's TOTP device, texts, events and a sealed block. The borrower ends
-    frozen, so their row differs from its first recorded version."""
+    a risk alert, a help request, an account closure, an export, a staff member's TOTP device,
+    texts, events and a sealed block. The borrower ends frozen, so their row differs from its
+    first recorded version."""
+    from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from cards.models import BankNotice
-    from django.utils import timezone
-
     from lending.services import loans_collect
     from privacy.models import AccountClosure
     from support.services import support_case_open

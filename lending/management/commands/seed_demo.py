@@ -54,7 +54,7 @@ LOST_PHONE_BORROWER = {
 
 
 class Command(BaseCommand):
-    help = "Create the demo borrower, officer, auditor and support user (development only) and print how to sign in."
+    help = "Create the demo borrower, officer, auditor and support user (development only); print the logins."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
