@@ -136,7 +136,9 @@ def test_too_many_requests_are_refused(borrower, sign_in, settings):
     settings.SUPPORT_REQUESTS_PER_DAY = 2
     client = sign_in(borrower)
     for _ in range(3):
-        response = client.post("/support/new/", {"category": "other", "message": "again"})
+        response = client.post(
+            "/support/new/", {"category": "other", "message": "again"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert SupportCase.objects.count() == 2
     assert "many help requests" in response.content.decode()
     assert AuditEvent.objects.filter(action=Action.SUPPORT_CASE_REFUSED).count() == 1
