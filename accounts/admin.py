@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Consent, FaceCheck, Identity, PhoneChange, PhoneCheck, SmsMessage, User
 from accounts.services.login import login_lockout_lift
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
+from lending.admin_tools import AccessLoggedAdminMixin, ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
 from lending.pii import mask_name
 
@@ -24,7 +24,10 @@ class FrozenFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class UserAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
+):
+    borrower_path = ""
     list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
     list_filter = ("is_staff", "is_active", FrozenFilter, "groups")
     search_fields = ("=username",)
@@ -67,7 +70,9 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class IdentityAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
+):
     list_display = ("user", "masked_name", "id_number_masked", "verified_at")
     fields = ("user", "masked_name", "id_number_masked", "birth_date", "verified_at")
     readonly_fields = fields
@@ -84,7 +89,7 @@ class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
 
 
 @admin.register(PhoneChange)
-class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class PhoneChangeAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "user",
         "path",
@@ -102,7 +107,7 @@ class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "document", "version", "language", "accepted_at", "ip")
     list_filter = ("document", "version")
     fields = ("user", "document", "version", "language", "text_sha256", "accepted_at", "ip", "user_agent")

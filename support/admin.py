@@ -13,7 +13,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin, object_pk, warn_if_masked
+from lending.admin_tools import (
+    AccessLoggedAdminMixin,
+    ClosedAccountsRestrictedMixin,
+    ReadOnlyAdminMixin,
+    object_pk,
+    warn_if_masked,
+)
 from lending.errors import DomainError
 from support.models import SupportCase
 from support.services import (
@@ -43,7 +49,10 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(SupportCase)
-class SupportCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SupportCaseAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
+    borrower_path = "borrower"
     list_display = (
         "id",
         "category",
@@ -94,8 +103,6 @@ class SupportCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
                 )
             )
         )
-        if not request.user.has_perm("accounts.reveal_personal_data"):
-            queryset = queryset.exclude(borrower__is_active=False)
         return queryset.order_by("open_first", "first_answer_due_at", "-id")
 
     def has_work_permission(self, request):

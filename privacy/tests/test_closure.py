@@ -124,7 +124,11 @@ def test_closure_after_the_cooling_off_period(bind, bank, borrower, sign_in, pri
     # Hidden from the portal and the support role; officers reveal it, audited.
     support = _staff_client(StaffFactory(role="support"))
     assert support.get(f"/admin/privacy/accountclosure/{closure.pk}/change/").status_code == 403
+    for page in (f"/admin/accounts/user/{borrower.pk}/change/", f"/admin/cards/card/{card.pk}/change/"):
+        assert support.get(page, follow=True).redirect_chain[-1][0] == "/admin/"  # "not found"
+    assert card not in support.get("/admin/cards/card/").context["cl"].result_list
     officer = _staff_client(StaffFactory(role="officer"))
+    assert officer.get(f"/admin/cards/card/{card.pk}/change/").status_code == 200
     page = officer.get(f"/admin/privacy/accountclosure/{closure.pk}/change/").content.decode()
     assert "110105199003071239" not in page and "13800138000" not in page
     revealed = officer.post(f"/admin/privacy/accountclosure/{closure.pk}/reveal/id_number/")
