@@ -21,6 +21,8 @@ from lending.admin_tools import (
     warn_if_masked,
 )
 from lending.errors import DomainError
+from lending.ids import parse_id
+from support import selectors
 from support.models import SupportCase
 from support.services import (
     overdue_q,
@@ -121,9 +123,16 @@ class SupportCaseAdmin(
             "thread": case.messages.select_related("author"),
             "can_work": self.has_work_permission(request),
             "act_url": reverse("admin:support_supportcase_act", args=[case.pk]),
+            "assignees": selectors.support_staff(),
         }
         return super().change_view(
             request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
+        )
+
+    @staticmethod
+    def _assignee(request):
+        return get_object_or_404(
+            selectors.support_staff(), pk=parse_id(request.POST.get("assignee", "")) or 0
         )
 
     def act_view(self, request, case_id):
@@ -137,6 +146,9 @@ class SupportCaseAdmin(
             "reply": lambda: support_case_reply(actor=request.user, case=case, text=text),
             "note": lambda: support_case_note(actor=request.user, case=case, text=text),
             "assign_me": lambda: support_case_assign(actor=request.user, case=case, assignee=request.user),
+            "assign": lambda: support_case_assign(
+                actor=request.user, case=case, assignee=self._assignee(request)
+            ),
             "resolve": lambda: support_case_resolve(actor=request.user, case=case),
             "reopen": lambda: support_case_reopen(actor=request.user, case=case),
             "review": lambda: support_case_to_review(actor=request.user, case=case),

@@ -1,3 +1,6 @@
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from support.models import SupportCase, SupportMessage
 
 
@@ -13,3 +16,18 @@ def case_of(user, case_id: int) -> SupportCase:
 def borrower_messages(case: SupportCase):
     """What the borrower may read: their messages and support's replies, never internal notes."""
     return case.messages.exclude(kind=SupportMessage.Kind.NOTE).select_related("author")
+
+
+def support_staff():
+    """Who works help requests: active staff with the support or officer role (or superusers)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(groups__permissions__codename="change_supportcase")
+            | Q(user_permissions__codename="change_supportcase")
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("username")
+    )

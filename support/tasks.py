@@ -1,9 +1,7 @@
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -12,23 +10,9 @@ from audit.context import system_job
 from audit.models import NotificationSent
 from lending.celery import RETRYING
 from lending.db import advisory_xact_lock
+from support import selectors
 from support.models import SupportCase
 from support.services import support_cases_escalate
-
-
-def support_staff():
-    """Active staff who work help requests, with an email address."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .exclude(email="")
-        .filter(
-            Q(groups__permissions__codename="change_supportcase")
-            | Q(user_permissions__codename="change_supportcase")
-            | Q(is_superuser=True)
-        )
-        .distinct()
-    )
 
 
 @shared_task(**RETRYING)
@@ -37,7 +21,7 @@ def notify_support_escalated(case_id: int) -> int:
     case = SupportCase.objects.get(pk=case_id)
     link = settings.SITE_URL + reverse("admin:support_supportcase_change", args=[case.pk])
     sent = 0
-    for person in support_staff():
+    for person in selectors.support_staff().exclude(email=""):
         key = f"support-{case.pk}-escalated-{person.pk}"
         with transaction.atomic():
             advisory_xact_lock(key)

@@ -240,6 +240,19 @@ SECTIONS = (
 )
 
 
+def _cell(value) -> str:
+    if isinstance(value, list):  # a help request's messages
+        return " | ".join(" · ".join(str(v) for v in item.values()) for item in value)
+    return "" if value is None else str(value)
+
+
+def _table(rows) -> tuple[list, list]:
+    """A section as a table for the readable summary: (headers, rows of cells)."""
+    rows = [rows] if isinstance(rows, dict) else (rows or [])
+    headers = list(rows[0]) if rows else []
+    return headers, [[_cell(row.get(header)) for header in headers] for row in rows]
+
+
 def _claim(copy_id: int) -> DataCopy | None:
     with transaction.atomic():
         copy = DataCopy.objects.select_for_update().filter(pk=copy_id).first()
@@ -270,7 +283,10 @@ def data_copy_build(*, copy_id: int) -> DataCopy | None:
                 f"{name}.json", json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
             )
         with translation.override(user.language):
-            archive.writestr("summary.html", render_to_string("privacy/copy_summary.html", {"data": data}))
+            tables = [(name, *_table(rows)) for name, rows in data.items()]
+            archive.writestr(
+                "summary.html", render_to_string("privacy/copy_summary.html", {"tables": tables})
+            )
     content = buffer.getvalue()
     with transaction.atomic():
         copy = DataCopy.objects.select_for_update().get(pk=copy.pk)

@@ -78,11 +78,19 @@ def test_from_the_card_refusal_to_a_reply_in_the_inbox_and_back(
     assert history.first().history_change_reason == "opened"
 
 
-def test_support_resolves_and_the_borrower_reopens(borrower, sign_in, back_office, support_user):
+def test_support_assigns_resolves_and_the_borrower_reopens(borrower, sign_in, back_office, support_user):
+    from accounts.tests.factories import StaffFactory
+
     client = sign_in(borrower)
     client.post("/support/new/", {"category": "repayment", "message": "Debited twice?"})
     case = SupportCase.objects.get()
     staff = back_office(support_user)
+    colleague = StaffFactory(role="officer")
+    staff.post(f"/admin/support/supportcase/{case.pk}/act/", {"action": "assign", "assignee": colleague.pk})
+    auditor = StaffFactory(role="auditor")
+    staff.post(f"/admin/support/supportcase/{case.pk}/act/", {"action": "assign", "assignee": auditor.pk})
+    case.refresh_from_db()
+    assert case.assigned_to == colleague  # only support staff and officers can be given one
     staff.post(f"/admin/support/supportcase/{case.pk}/act/", {"action": "resolve"})
     case.refresh_from_db()
     assert case.status == "resolved" and case.resolved_at
