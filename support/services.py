@@ -171,21 +171,23 @@ def support_case_open_signed_out(
     """The code proves the contact number; the case names the account of ``account_phone`` if
     there is one, and answers the same either way (no enumeration)."""
     sms_code_verify(purpose=Purpose.SUPPORT_REQUEST, target=_signed_out_target(contact_phone), code=code)
-    with transaction.atomic():
-        borrower = User.objects.filter(phone=account_phone, is_staff=False).first()
-        try:
+    borrower = User.objects.filter(phone=account_phone, is_staff=False).first()
+    try:
+        with transaction.atomic():
             _ensure_within_limits(borrower)
-        except SupportRefused as exc:
+            return _create(
+                actor=None,
+                borrower=borrower,
+                contact_phone=contact_phone,
+                category=category,
+                is_complaint=is_complaint,
+                message=message,
+                signed_out=True,
+            )
+    except SupportRefused as exc:
+        if exc.code == "too_many":
             raise _refused(None, borrower, exc) from None
-        return _create(
-            actor=None,
-            borrower=borrower,
-            contact_phone=contact_phone,
-            category=category,
-            is_complaint=is_complaint,
-            message=message,
-            signed_out=True,
-        )
+        raise
 
 
 def _locked(case: SupportCase) -> SupportCase:
@@ -270,15 +272,14 @@ def support_case_resolve(*, actor: User, case: SupportCase) -> SupportCase:
     return case
 
 
-def _reopen(case: SupportCase, actor, why: str) -> None:
-    now = timezone.now()
+def _reopen(case: SupportCase, why: str) -> None:
+    """A resolved request opens again, with a fresh resolution deadline."""
     case.status = Status.OPEN
     case.resolved_at = None
     case.escalated_at = None
-    case.resolve_due_at = _deadlines(now, case.is_complaint)["resolve_due_at"]
+    case.resolve_due_at = _deadlines(timezone.now(), case.is_complaint)["resolve_due_at"]
     case._change_reason = why
     case.save()
-    record(action=Action.SUPPORT_CASE_REOPENED, actor=actor, subject=case, data={"why": why})
 
 
 @transaction.atomic
@@ -287,7 +288,8 @@ def support_case_reopen(*, actor: User, case: SupportCase) -> SupportCase:
     case = _locked(case)
     if not case.is_resolved:
         raise SupportRefused(_("This request is not resolved."), code="not_resolved")
-    _reopen(case, actor, "reopened by support")
+    _reopen(case, "reopened by support")
+    record(action=Action.SUPPORT_CASE_REOPENED, actor=actor, subject=case, data={"by": "support"})
     return case
 
 
@@ -304,11 +306,10 @@ def support_case_borrower_reply(*, actor: User, case: SupportCase, text: str) ->
     case = SupportCase.objects.select_for_update().get(pk=case.pk, borrower=actor)
     _ensure_reply_allowed(actor)
     message = SupportMessage.objects.create(case=case, kind=Kind.BORROWER, author=actor, body=_clean(text))
-    record(
-        action=Action.SUPPORT_CASE_BORROWER_REPLIED, actor=actor, subject=case, data={"message": message.pk}
-    )
+    data = {"message": message.pk, "reopened": case.is_resolved}
+    record(action=Action.SUPPORT_CASE_BORROWER_REPLIED, actor=actor, subject=case, data=data)
     if case.is_resolved:
-        _reopen(case, actor, "reopened by the borrower")
+        _reopen(case, "reopened by the borrower")
     elif case.status == Status.ANSWERED:
         case.status = Status.OPEN
         case._change_reason = "the borrower replied"
@@ -345,7 +346,7 @@ def support_case_review_decided(case: ReviewCase, officer, verdict: str, reason:
         case=support, kind=Kind.NOTE, author=officer, body=redact(text[:MESSAGE_MAX])
     )
     if support.is_resolved:
-        _reopen(support, officer, f"review case #{case.pk} {verdict}")
+        _reopen(support, f"review case #{case.pk} {verdict}")
     else:
         support.status = Status.OPEN
         support._change_reason = f"review case #{case.pk} {verdict}"

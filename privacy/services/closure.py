@@ -8,6 +8,7 @@ The audit trail is never touched: it holds masked data only, so its chain keeps 
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -28,7 +29,7 @@ from lending.errors import DomainError
 from lending.models import Loan
 from lending.outbox import outbox_enqueue
 from lending.pii import mask_name
-from privacy.models import AccountClosure
+from privacy.models import AccountClosure, DataCopy
 from support.models import SupportCase
 
 Status = AccountClosure.Status
@@ -187,6 +188,18 @@ def _close_account(user: User, closure: AccountClosure, reason: str) -> None:
     User.history.filter(id=user.pk).update(phone=placeholder)
 
 
+def _delete_copies(user: User) -> int:
+    """Copies of the data not downloaded yet are deleted with the account."""
+    from privacy.services.copies import copy_storage
+
+    names = list(DataCopy.objects.filter(user=user).exclude(archive="").values_list("archive", flat=True))
+    DataCopy.objects.filter(user=user, status=DataCopy.Status.DONE).update(status=DataCopy.Status.EXPIRED)
+    DataCopy.objects.filter(user=user).update(archive="")
+    for name in names:
+        transaction.on_commit(partial(copy_storage().delete, name))
+    return len(names)
+
+
 def account_close(*, closure_id: int) -> AccountClosure | None:
     """Carry out a closure whose cooling-off period is over (beat). Refused (and left waiting)
     if a loan or a case appeared meanwhile."""
@@ -212,6 +225,7 @@ def account_close(*, closure_id: int) -> AccountClosure | None:
         SmsCode.objects.filter(user=user).delete()
         PhoneChange.objects.filter(user=user).update(new_phone_encrypted="")
         SupportCase.objects.filter(borrower=user).update(contact_phone_encrypted="")
+        summary["copies_deleted"] = _delete_copies(user)
         now = timezone.now()
         closure.status = Status.CLOSED
         closure.closed_at = now

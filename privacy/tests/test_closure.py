@@ -142,3 +142,20 @@ def test_closure_after_the_cooling_off_period(bind, bank, borrower, sign_in, pri
     out = StringIO()
     call_command("verify_audit_chain", stdout=out)
     assert "OK" in out.getvalue()
+
+
+def test_a_copy_not_downloaded_is_deleted_with_the_account(borrower, deliver, copy_dir):
+    from django.core.files.base import ContentFile
+
+    from privacy.models import DataCopy
+    from privacy.services import account_close
+    from privacy.services.copies import copy_storage
+
+    name = copy_storage().save("2026/11/copy-x.zip", ContentFile(b"zip"))
+    copy = DataCopy.objects.create(user=borrower, status=DataCopy.Status.DONE, archive=name)
+    closure = AccountClosure.objects.create(user=borrower, effective_at=timezone.now())
+    with deliver():
+        account_close(closure_id=closure.pk)
+    copy.refresh_from_db()
+    assert (copy.status, copy.archive.name) == ("expired", "")
+    assert not (copy_dir / name).exists()

@@ -72,3 +72,16 @@ def test_the_reply_reaches_a_signed_out_borrower_by_text(client, deliver, last_c
             actor=StaffFactory(role="support"), case=case, text="Visit a branch with your ID card."
         )
     assert any(sms.to == NEW_PHONE and "Visit a branch" in sms.body for sms in sms_outbox)
+
+
+def test_a_flood_of_signed_out_requests_is_refused_and_recorded(client, deliver, last_code, settings):
+    from audit.actions import Action
+    from audit.models import AuditEvent
+
+    settings.SUPPORT_REQUESTS_PER_DAY = 0
+    BorrowerFactory(phone=ACCOUNT)
+    _ask(client, deliver, ACCOUNT, NEW_PHONE)
+    page = client.post("/support/signed-out/code/", {"code": last_code(NEW_PHONE)}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "many help requests" in page.content.decode()
+    assert not SupportCase.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.SUPPORT_CASE_REFUSED).count() == 1
