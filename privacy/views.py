@@ -26,7 +26,7 @@ from privacy.services import (
     data_copy_request,
     privacy_code_send,
 )
-from privacy.services.consents import ENDED_ELSEWHERE, WITHDRAWABLE, is_active
+from privacy.services.consents import DOCUMENT_LABELS, ENDED_ELSEWHERE, WITHDRAWABLE, is_active
 
 Purpose = SmsCode.Purpose
 
@@ -41,7 +41,12 @@ def _own(select, request, object_id):
 @borrower_required
 def centre(request):
     consents = [
-        (consent, WITHDRAWABLE.get(consent.document), ENDED_ELSEWHERE.get(consent.document))
+        (
+            consent,
+            DOCUMENT_LABELS.get(consent.document, consent.document),
+            WITHDRAWABLE.get(consent.document),
+            ENDED_ELSEWHERE.get(consent.document),
+        )
         for consent in selectors.consents_of(request.user)
     ]
     context = {

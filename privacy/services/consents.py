@@ -27,6 +27,13 @@ ENDED_ELSEWHERE = {
     "debit_authorisation": gettext_lazy("This authorisation ends when you unbind the card."),
 }
 GIVABLE = ("marketing",)
+# What each policy document is called where a borrower reads their consents.
+DOCUMENT_LABELS = {
+    "privacy": gettext_lazy("Privacy policy"),
+    "debit_authorisation": gettext_lazy("Debit authorisation"),
+    "biometrics": gettext_lazy("Processing of facial information"),
+    "marketing": gettext_lazy("Marketing contact"),
+}
 
 
 class ConsentRefused(DomainError):

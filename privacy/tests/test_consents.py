@@ -35,7 +35,8 @@ def test_withdrawing_the_biometrics_consent_is_recorded(borrower, sign_in):
         str(consent.pk),
         {"document": "biometrics", "version": "2026-11"},
     )
-    assert "Withdrawn" in client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    centre = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Processing of facial information · 2026-11" in centre and "Withdrawn" in centre
     client.post(f"/privacy/consents/{consent.pk}/withdraw/")
     assert ConsentWithdrawal.objects.count() == 1
 
