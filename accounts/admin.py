@@ -7,7 +7,7 @@ from accounts.models import Consent, FaceCheck, Identity, PhoneChange, PhoneChec
 from accounts.policies import TITLES
 from accounts.roles import ROLES, group_label
 from accounts.services.login import login_lockout_lift
-from lending.admin_tools import AccessLoggedAdminMixin, ReadOnlyAdminMixin
+from lending.admin_tools import AccessLoggedAdminMixin, ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin
 from lending.errors import DomainError
 from lending.pii import mask_name
 
@@ -39,7 +39,10 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class UserAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
+):
+    borrower_path = ""
     list_display = ("__str__", "is_staff", "is_active", "frozen_at", "date_joined")
     list_filter = ("is_staff", "is_active", FrozenFilter, RoleFilter)
     search_fields = ("=username",)
@@ -86,7 +89,9 @@ class UserAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class IdentityAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
+):
     list_display = ("user", "masked_name", "id_number_masked", "verified_at")
     fields = ("user", "masked_name", "id_number_masked", "birth_date", "verified_at")
     readonly_fields = fields
@@ -103,7 +108,7 @@ class IdentityAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdm
 
 
 @admin.register(PhoneChange)
-class PhoneChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class PhoneChangeAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "user",
         "path",
@@ -132,7 +137,7 @@ class DocumentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ConsentAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "document_title", "version", "language", "accepted_at", "ip")
     list_filter = (DocumentFilter, "version")
     fields = (

@@ -141,6 +141,9 @@ class SmsCode(ThrottlingMixin, Device):
         CARDS_UNBIND_ALL = "cards_unbind_all", _("unbinding all cards")
         LOAN_REPAY = "loan_repay", _("repaying installments")
         LOAN_PAYOFF = "loan_payoff", _("paying a loan off early")
+        SUPPORT_REQUEST = "support_request", _("a help request")
+        DATA_COPY = "data_copy", _("a copy of your personal data")
+        ACCOUNT_CLOSE = "account_close", _("closing your account")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
     purpose = models.CharField(max_length=32, choices=Purpose.choices)

@@ -120,11 +120,23 @@ TEXTS = {
         _("Your account is unfrozen"),
         _("Our compliance team reviewed your account; you can use it normally again."),
     ),
+    "support_reply": (
+        _("Customer service answered your help request"),
+        _("There is a reply on your help request #%(case)s."),
+    ),
+    "data_copy_ready": (
+        _("Your copy of your data is ready"),
+        _("Download it from the privacy centre; it can be downloaded once, until %(until)s."),
+    ),
+    "account_closure_cancelled": (
+        _("Closing your account was cancelled"),
+        _("You signed in during the cooling-off period, so your account stays open."),
+    ),
 }
 
 
 AMOUNTS = {"amount"}
-DATES = {"retry_on", "due_date"}
+DATES = {"retry_on", "due_date", "until"}
 
 
 def card_param(card) -> dict:

@@ -13,11 +13,17 @@ from django.template.loader import get_template
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-CURRENT = {"privacy": "2026-11", "debit_authorisation": "2026-11", "biometrics": "2026-11"}
+CURRENT = {
+    "privacy": "2026-11",
+    "debit_authorisation": "2026-11",
+    "biometrics": "2026-11",
+    "marketing": "2026-11",
+}
 TITLES = {
     "privacy": _("Privacy policy"),
     "debit_authorisation": _("Debit authorisation"),
     "biometrics": _("Consent to face recognition"),
+    "marketing": _("Marketing contact"),
 }
 
 
@@ -35,8 +41,12 @@ class Policy:
 
 
 def current_policy(document: str, language: str | None = None) -> Policy:
+    return policy_version(document, CURRENT[document], language)
+
+
+def policy_version(document: str, version: str, language: str | None = None) -> Policy:
+    """One version of a policy (old ones stay readable: a borrower sees the text they agreed to)."""
     language = language or translation.get_language()
     language = language if language in ("zh-hans", "en") else "zh-hans"
-    version = CURRENT[document]
     name = f"policies/{document}/{version}.{language}.html"
     return Policy(document, version, language, name, get_template(name).template.source)

@@ -45,6 +45,9 @@ _BORROWER_RECORDS = (
     "lending.view_debitattempt",
 )
 
+# Help requests: the support role works them, officers too (item 1 of issue 20).
+_SUPPORT_WORK = ("support.view_supportcase", "support.change_supportcase")
+
 _REVIEW_RECORDS = (
     "audit.view_auditevent",
     "audit.view_auditblock",
@@ -70,6 +73,8 @@ ROLES = {
             "accounts.reveal_personal_data",
             "lending.retry_debitattempt",
             "cards.resolve_reconciliationbreak",
+            *_SUPPORT_WORK,
+            "privacy.view_accountclosure",
         ),
     ),
     "auditor": Role(
@@ -88,6 +93,7 @@ ROLES = {
             "cards.view_cardbindrequest",
             "lending.view_loan",
             "lending.view_debitattempt",
+            *_SUPPORT_WORK,
         ),
     ),
 }

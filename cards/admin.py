@@ -9,12 +9,20 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cards.models import BankNotice, Card, CardBindRequest, Mandate, ReconciliationBreak, ReconciliationRun
 from cards.services.reconciliation import reconciliation_break_resolve
-from lending.admin_tools import AccessLoggedAdminMixin, CappedCountPaginator, ReadOnlyAdminMixin, note_action
+from lending.admin_tools import (
+    AccessLoggedAdminMixin,
+    CappedCountPaginator,
+    ClosedAccountsRestrictedMixin,
+    ReadOnlyAdminMixin,
+    note_action,
+)
 from lending.pii import mask_name
 
 
 @admin.register(Card)
-class CardAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class CardAdmin(
+    ClosedAccountsRestrictedMixin, AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
+):
     list_display = ("__str__", "user", "card_type", "status", "is_repayment", "bound_at", "unbound_at")
     list_filter = ("status", "card_type", "is_repayment", "bank_code")
     list_select_related = ("user",)
@@ -41,7 +49,8 @@ class CardAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Mandate)
-class MandateAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class MandateAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "card__user"
     list_display = ("card", "status", "agreement_version", "created_at", "revoked_at", "revoked_at_bank")
     list_filter = ("status",)
     list_select_related = ("card",)
@@ -61,7 +70,7 @@ class BindFailureFilter(admin.SimpleListFilter):
 
 
 @admin.register(CardBindRequest)
-class CardBindRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CardBindRequestAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "user", "bank_code", "status", "failure", "wrong_tries", "created_at")
     list_filter = ("status", BindFailureFilter)
     list_select_related = ("user",)

@@ -30,6 +30,7 @@ from cards.services import (
 from lending.errors import DomainError
 from lending.ids import parse_id
 from lending.selectors import has_loan_being_repaid
+from support.links import help_url_for_refusal
 
 Purpose = SmsCode.Purpose
 
@@ -57,18 +58,21 @@ def card_list(request):
 def bind(request):
     identity = identity_of(request.user)
     form = BindForm(request.POST or None)
+    help_url = ""  # a refusal that points to customer service links to a help request
     if identity and request.method == "POST" and form.is_valid():
         try:
             bind_request = card_bind_start(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, exc.message)
+            help_url = help_url_for_refusal(exc.code)
         else:
             messages.success(
                 request,
                 _("Your bank sent a code to %(phone)s.") % {"phone": bind_request.reserved_phone_masked},
             )
             return redirect("cards:bind_confirm", bind_request.pk)
-    return render(request, "cards/bind.html", {"form": form, "identity": identity})
+    context = {"form": form, "identity": identity, "help_url": help_url}
+    return render(request, "cards/bind.html", context)
 
 
 @frozen_refused

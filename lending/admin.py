@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from lending.admin_tools import ReadOnlyAdminMixin, note_action
+from lending.admin_tools import ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, note_action
 from lending.errors import DomainError
 from lending.forms import LoanDisburseForm
 from lending.models import DebitAttempt, Installment, Loan, OutboxMessage
@@ -57,7 +57,8 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class LoanAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    borrower_path = "borrower"
     list_display = (
         "__str__",
         "borrower",
@@ -178,7 +179,8 @@ class FailureCodeFilter(admin.SimpleListFilter):
 
 
 @admin.register(DebitAttempt)
-class DebitAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DebitAttemptAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    borrower_path = "installment__loan__borrower"
     list_display = (
         "created_at",
         "loan",

@@ -61,6 +61,21 @@ class ReadOnlyAdminMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ClosedAccountsRestrictedMixin:
+    """Records of closed accounts are kept for the law but restricted (issue 20): only staff who
+    may reveal personal data (officers) list and open them; the support role and others do not
+    see them. ``borrower_path`` is how the model reaches the borrower ("" for the user itself)."""
+
+    borrower_path = "user"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.has_perm("accounts.reveal_personal_data"):
+            return queryset
+        prefix = f"{self.borrower_path}__" if self.borrower_path else ""
+        return queryset.exclude(**{f"{prefix}closures__status": "closed"})
+
+
 def object_pk(model, object_id):
     """The primary key an admin URL's id stands for; any other text is not found (never a 500)."""
     try:

@@ -85,6 +85,10 @@ AUDIT_CHECKPOINT_DIR         Where checkpoints are written: a volume the databas
                              write, copied off-site (var/audit-checkpoints).
 AUDIT_EXPORT_DIR             Where finished audit exports are kept until downloaded; never
                              served as static or media files (var/audit-exports).
+CLOSURE_COOLING_OFF_DAYS     Days between asking to close an account and its closure (7);
+                             0 in development closes at the next complete_account_closures.
+PRIVACY_COPY_DIR             Where borrowers' copies of their data are kept until downloaded or
+                             expired; never served as static or media files (var/data-copies).
 ===========================  ==============================================================
 """
 
@@ -169,6 +173,8 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "audit",
+    "support",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -472,6 +478,28 @@ RECONCILIATION_CHUNK = 5000  # statement lines matched per query; memory stays f
 # from its date's file is asked about by order number before it counts as a difference.
 RECONCILIATION_BOUNDARY_SECONDS = 120
 
+# Help and complaints (support/): deadlines in working hours (REVIEW_WORKDAY), complaints faster.
+SUPPORT_FIRST_ANSWER_HOURS = 4
+SUPPORT_RESOLVE_HOURS = 24
+SUPPORT_COMPLAINT_FIRST_ANSWER_HOURS = 2
+SUPPORT_COMPLAINT_RESOLVE_HOURS = 16
+SUPPORT_REQUESTS_PER_DAY = 5  # help requests one borrower (or one number, signed out) may open in 24 h
+SUPPORT_REQUESTS_PER_IP_HOUR = 10  # help requests from one client IP in an hour
+SUPPORT_MESSAGES_PER_HOUR = 20  # borrower replies on one account in an hour
+
+# Borrower rights (privacy/): the data copy and account closure.
+PRIVACY_COPY_DIR = env.path("PRIVACY_COPY_DIR", default=BASE_DIR / "var" / "data-copies")
+STORAGES["data_copies"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": PRIVACY_COPY_DIR},
+}
+PRIVACY_COPY_KEEP_HOURS = 72  # a finished copy may be downloaded (once) this long, then it is deleted
+PRIVACY_COPIES_PER_DAY = 2  # copies one borrower may ask for in 24 h
+# A closure takes effect this long after it is asked; signing in cancels it.
+CLOSURE_COOLING_OFF_DAYS = env.int("CLOSURE_COOLING_OFF_DAYS", default=7)
+# Records the law keeps after closure (AML identification, lending records), restricted.
+CLOSURE_LEGAL_RETENTION_DAYS = 3653
+
 # What beat runs. Long waits are rows in the database that these pick up, never countdowns.
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "lending.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
@@ -504,6 +532,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cards.tasks.reconcile_bank_statement",
         "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),
     },
+    "support-escalate": {"task": "support.tasks.escalate_overdue_support_cases", "schedule": 5 * 60},
+    "privacy-closures": {"task": "privacy.tasks.complete_due_closures", "schedule": 60 * 60},
+    "privacy-copies-expire": {"task": "privacy.tasks.expire_data_copies", "schedule": 60 * 60},
     "autodebit-reminders": {
         "task": "lending.tasks.remind_missing_repayment_cards",
         "schedule": crontab(hour=AUTODEBIT_REMINDER_AT[0], minute=AUTODEBIT_REMINDER_AT[1]),

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/setlang/", account.language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("cards/", include("cards.urls")),
+    path("support/", include("support.urls")),
+    path("privacy/", include("privacy.urls")),
     path("bank/notices/", bank_notices, name="bank_notices"),
     path("loans/", views.loan_list, name="loans"),
     path("loans/<id:loan_id>/", views.loan_detail, name="loan_detail"),

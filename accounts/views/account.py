@@ -24,6 +24,7 @@ from accounts.services import (
     user_language_set,
 )
 from accounts.views.common import safe_next
+from support.links import help_url_for_refusal
 
 
 @borrower_required
@@ -95,15 +96,18 @@ def password_change_view(request):
 def identity(request):
     current = selectors.identity_of(request.user)
     form = IdentityForm(request.POST or None) if current is None else None
+    help_url = ""  # a refusal that points to customer service links to a help request
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             identity_verify(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, exc.message)
+            help_url = help_url_for_refusal(exc.code)
         else:
             messages.success(request, _("Your identity is verified."))
             return redirect("accounts:identity")
-    return render(request, "accounts/identity.html", {"identity": current, "form": form})
+    context = {"identity": current, "form": form, "help_url": help_url}
+    return render(request, "accounts/identity.html", context)
 
 
 @require_POST

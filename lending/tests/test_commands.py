@@ -19,6 +19,7 @@ def test_seed_demo_is_idempotent_and_refreshes_backup_codes(settings, capsys):
     assert sorted(User.objects.filter(is_staff=True).values_list("username", flat=True)) == [
         "auditor",
         "officer",
+        "support",
     ]
     borrower = User.objects.get(phone="+8613800138000")
     assert borrower.identity.id_number_masked == "110***********1239"
@@ -32,14 +33,17 @@ def test_seed_demo_is_idempotent_and_refreshes_backup_codes(settings, capsys):
     assert (case.kind, case.status, str(case.borrower.phone)) == ("phone_lost", "open", "+8613700137000")
     assert User.objects.get(username="officer").groups.get().name == "Compliance officers"
     assert User.objects.get(username="auditor").groups.get().name == "Auditors"
+    assert User.objects.get(username="support").groups.get().name == "Support"
     second_codes = set(StaticToken.objects.values_list("token", flat=True))
-    assert len(second_codes) == 20 and not first_codes & second_codes
+    assert len(second_codes) == 30 and not first_codes & second_codes
     assert "officer-demo-pass" in first and "otpauth://" in second
     assert any(code in second for code in second_codes)
     staff_events = AuditEvent.objects.filter(action__startswith="staff.").order_by("id")
     assert list(staff_events.values_list("action", "actor_label")) == [
         ("staff.create", "seed_demo"),
         ("staff.create", "seed_demo"),
+        ("staff.create", "seed_demo"),
+        ("staff.backup_codes_reset", "seed_demo"),
         ("staff.backup_codes_reset", "seed_demo"),
         ("staff.backup_codes_reset", "seed_demo"),
     ]

@@ -12,11 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Notification
+from accounts.policies import current_policy
+from accounts.services import consent_record
 from accounts.tests.factories import BorrowerFactory, StaffFactory
 from audit.services import record_many
 from cards.models import Card
 from cards.tests.sandbox_cards import CMB_DEBIT_16, OTHER_GOOD_DEBIT, THIRD_GOOD_DEBIT
 from lending.models import Loan
+from support.services import support_case_borrower_reply, support_case_open
 from tests.security.routes import portal_routes
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +63,10 @@ def grow(borrower, bind, make_loan, rows=50):
         entries = [{"action": "auth.login", "subject": borrower, "data": {"n": n}} for n in range(rows)]
         record_many(actor=borrower, entries=entries)
     BorrowerFactory.create_batch(rows)
+    for _ in range(3):  # help requests, with a conversation, and consents
+        case = support_case_open(actor=borrower, category="other", message="question")
+        support_case_borrower_reply(actor=borrower, case=case, text="more")
+        consent_record(actor=borrower, policy=current_policy("marketing"))
 
 
 def test_portal_pages_run_the_same_queries_for_one_row_and_for_many(

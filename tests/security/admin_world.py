@@ -15,12 +15,16 @@ from conftest import FIRST_DUE
 
 def build(bind, borrower, make_loan):
     """Cards, mandates, a bank notice, a loan and its debit attempts, a phone change, a review case,
-    a risk alert, an export, a staff member's TOTP device, texts, events and a sealed block. The borrower ends
-    frozen, so their row differs from its first recorded version."""
+    a risk alert, a help request, an account closure, an export, a staff member's TOTP device,
+    texts, events and a sealed block. The borrower ends frozen, so their row differs from its
+    first recorded version."""
+    from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from cards.models import BankNotice
     from lending.services import loans_collect
+    from privacy.models import AccountClosure
+    from support.services import support_case_open
 
     bind(borrower)
     loan = make_loan(borrower)
@@ -30,6 +34,8 @@ def build(bind, borrower, make_loan):
         record(action=Action.IDENTITY_REFUSED, actor=borrower, subject=borrower)
     BankNotice.objects.create(notice_id="n_world", kind=BankNotice.Kind.AGREEMENT_ENDED, note="x")
     risk_scan()  # the refused identity raises an alert
+    support_case_open(actor=borrower, category="card", message="is this card mine?")
+    AccountClosure.objects.create(user=borrower, effective_at=timezone.now())
     account_freeze(actor=borrower, user=borrower, reason="reported by the borrower")  # opens a case
     auditor = StaffFactory(role="auditor")
     TOTPDevice.objects.create(user=auditor, name="phone")  # its page shows the secret: superusers only

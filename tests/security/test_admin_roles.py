@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 # The admin URL kinds the walk below opens (the part of each URL name after app_model_).
 WALKED = {"changelist", "add", "change", "history", "delete", "simple_history", "reveal", "decide"}
 WALKED |= {"download", "config", "qrcode"}
+WALKED |= {"act"}  # support.SupportCase: the form support works a request with (reply, note, resolve)
 
 CHANGELIST = {"admin/change_list.html"}
 
@@ -133,6 +134,9 @@ def walk(role, client, staff) -> tuple[list, int]:
             if "download" in kinds and perm(model, "download_any") not in role_perms:  # not the requester
                 status = client.get(url(model, "download", row.pk)).status_code
                 expect(status != 200, model, "download of another's export", status)
+            if "act" in kinds and not granted(role, model, "change"):
+                status = client.post(url(model, "act", row.pk), {"action": "note", "text": "x"}).status_code
+                expect(status == 403, model, "act", status)
             for kind in {"config", "qrcode"} & kinds:
                 status = client.get(url(model, kind, row.pk)).status_code
                 expect(status == (200 if view else 403), model, kind, status)

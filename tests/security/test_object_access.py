@@ -9,13 +9,17 @@ import re
 import pytest
 
 from accounts.models import PhoneChange
-from accounts.services import phone_change_start
+from accounts.policies import current_policy
+from accounts.services import consent_record, phone_change_start
 from accounts.tests.factories import BorrowerFactory
 from audit.models import AuditEvent
 from cards.models import Card, CardBindRequest
 from cards.services import card_bind_start
 from cards.tests import sandbox_cards
 from lending.models import DebitAttempt, Loan
+from privacy.models import ConsentWithdrawal, DataCopy
+from support.models import SupportMessage
+from support.services import support_case_open
 from tests.security.routes import portal_routes
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +45,18 @@ def owned(bind, borrower, make_loan, deliver):
             actor=borrower, card_number=sandbox_cards.OTHER_GOOD_DEBIT, reserved_phone="+8613800138000"
         )
         change = phone_change_start(actor=borrower)
+    case = support_case_open(actor=borrower, category="card", message="help")
+    consent = consent_record(actor=borrower, policy=current_policy("biometrics"))
+    copy = DataCopy.objects.create(user=borrower, status=DataCopy.Status.DONE, archive="x.zip")
     return {
         "card_id": card.pk,
         "loan_id": Loan.objects.get().pk,
         "request_id": request.pk,
         "change_id": change.pk,
         "payment_ref": payment.payment_ref,
+        "case_id": case.pk,
+        "consent_id": consent.pk,
+        "copy_id": copy.pk,
     }
 
 
@@ -56,12 +66,15 @@ def snapshot():
         list(CardBindRequest.objects.values_list("pk", "status").order_by("pk")),
         list(PhoneChange.objects.values_list("pk", "status").order_by("pk")),
         list(Loan.objects.values_list("pk", "status")),
+        list(SupportMessage.objects.values_list("pk", "body").order_by("pk")),
+        list(ConsentWithdrawal.objects.values_list("pk")),
+        list(DataCopy.objects.values_list("pk", "status", "downloaded_at").order_by("pk")),
     )
 
 
 def test_another_borrower_gets_404_for_every_object_url(owned, sign_in):
     routes = [(route, parameters) for route, parameters in portal_routes() if parameters]
-    assert len(routes) >= 11  # phone change, bind request, card, loan views
+    assert len(routes) >= 16  # phone change, bind request, card, loan, help request, consent, data copy views
     client = sign_in(BorrowerFactory(phone="+8613900139000"))
     before, events_before = snapshot(), AuditEvent.objects.count()
     for route, parameters in routes:
@@ -71,7 +84,10 @@ def test_another_borrower_gets_404_for_every_object_url(owned, sign_in):
         for name in parameters:
             url = re.sub(rf"<\w+:{name}>", str(owned[name]), url)
         get = client.get(url)
-        post = client.post(url, {"code": "123456", "new_phone": "13700137000", "new_card": owned["card_id"]})
+        post = client.post(
+            url,
+            {"code": "123456", "new_phone": "13700137000", "new_card": owned["card_id"], "text": "mine now"},
+        )
         assert get.status_code in (404, 405), (url, get.status_code)
         assert post.status_code in (404, 405), (url, post.status_code)
         assert (get.status_code, post.status_code) != (405, 405), url

@@ -36,6 +36,7 @@ from lending.services import loan_create
 DEMO_STAFF = (
     ("officer", "officer", "officer-demo-pass", "officer@lending.localhost"),
     ("auditor", "auditor", "auditor-demo-pass", "auditor@lending.localhost"),
+    ("support", "support", "support-demo-pass", "support@lending.localhost"),
 )
 DEMO_BORROWER = {
     "phone": "+8613800138000",
@@ -57,7 +58,7 @@ LOST_PHONE_BORROWER = {
 
 
 class Command(BaseCommand):
-    help = "Create the demo borrower, officer and auditor (development only) and print how to sign in."
+    help = "Create the demo borrower, officer, auditor and support user (development only); print the logins."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
