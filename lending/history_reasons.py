@@ -66,6 +66,16 @@ REASONS = {
     "borrower reminded: no usable repayment card": pgettext_lazy(
         HISTORY, "borrower reminded: no usable repayment card"
     ),
+    # freezes, face checks, closures
+    "reported by the borrower": pgettext_lazy(HISTORY, "reported by the borrower"),
+    "cleared by the borrower's face check": pgettext_lazy(HISTORY, "cleared by the borrower's face check"),
+    "closure requested: sessions ended": pgettext_lazy(HISTORY, "closure requested: sessions ended"),
+    "cancelled by signing in": pgettext_lazy(HISTORY, "closure cancelled by signing in"),
+    # help requests
+    "answered": pgettext_lazy(HISTORY, "answered"),
+    "the borrower replied": pgettext_lazy(HISTORY, "the borrower replied"),
+    "resolved": pgettext_lazy(HISTORY, "resolved"),
+    "resolved by an officer": pgettext_lazy(HISTORY, "resolved by an officer"),
 }
 
 PATTERNS = [
@@ -88,8 +98,25 @@ PATTERNS = [
         pgettext_lazy(HISTORY, "unfrozen after review case #%(case)s"),
     ),
     (
-        r"phone changed after review case #(?P<case>\d+) \(path b\)",
+        r"phone changed after review case #(?P<case>\d+) \(path [ab]\)",
         pgettext_lazy(HISTORY, "phone changed after review case #%(case)s"),
+    ),
+    (
+        r"unbound: review case #(?P<case>\d+) cleared by a face check",
+        pgettext_lazy(HISTORY, "unbound: review case #%(case)s cleared by a face check"),
+    ),
+    (
+        r"bound: review case #(?P<case>\d+) cleared by a face check",
+        pgettext_lazy(HISTORY, "bound: review case #%(case)s cleared by a face check"),
+    ),
+    (r"approved by the rule (?P<rule>\w+)", pgettext_lazy(HISTORY, "approved by the system rule %(rule)s")),
+    (r"assigned to (?P<name>.+)", pgettext_lazy(HISTORY, "assigned to %(name)s")),
+    (r"review case #(?P<case>\d+) opened", pgettext_lazy(HISTORY, "review case #%(case)s opened")),
+    (r"review case #(?P<case>\d+) approved", pgettext_lazy(HISTORY, "review case #%(case)s approved")),
+    (r"review case #(?P<case>\d+) rejected", pgettext_lazy(HISTORY, "review case #%(case)s rejected")),
+    (
+        r"new number at the carrier: (?P<outcome>\w+); sent to review",
+        pgettext_lazy(HISTORY, "the carrier's answer on the new number (%(outcome)s): sent to review"),
     ),
     (r"frozen: (?P<text>.*)", pgettext_lazy(HISTORY, "frozen: %(text)s")),
     (r"refused: (?P<code>\w+)", pgettext_lazy(HISTORY, "refused: %(code)s")),
