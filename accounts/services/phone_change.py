@@ -350,16 +350,23 @@ def phone_change_review_open(*, user: User, change: PhoneChange, phone_check: Ph
 
 def phone_change_review_approve(case: ReviewCase, officer: User) -> None:
     """Approve action: the number changes as if the carrier had said yes."""
+    phone_number_apply_reviewed(case, path="a", refused=PhoneChangeRefused)
+
+
+def phone_number_apply_reviewed(case: ReviewCase, *, path: str, refused: type[PhoneChangeRefused]) -> User:
+    """The number of a change an officer approved (``path`` a or b), unless the request stopped
+    waiting or the number is no longer possible; returns the borrower."""
     change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
     if change.status != PhoneChange.Status.IN_REVIEW:
-        raise PhoneChangeRefused(_("The request is no longer waiting for review."), code="not_in_review")
+        raise refused(_("The request is no longer waiting for review."), code="not_in_review")
     user = User.objects.select_for_update().get(pk=change.user_id)
     refusal = number_refusal(user, change.new_phone)
     if refusal:
         raise refusal
     phone_number_apply(
-        user=user, change=change, reason=f"phone changed after review case #{case.pk} (path a)"
+        user=user, change=change, reason=f"phone changed after review case #{case.pk} (path {path})"
     )
+    return user
 
 
 def phone_change_review_reject(case: ReviewCase, officer: User | None, reason: str) -> None:

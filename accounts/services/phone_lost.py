@@ -25,9 +25,8 @@ from accounts.services.phone_change import (
     ensure_within_limit,
     new_number_limit_refusal,
     new_number_target,
-    number_refusal,
     number_taken_refusal,
-    phone_number_apply,
+    phone_number_apply_reviewed,
     same_number_refusal,
 )
 from accounts.services.phone_check import identity_carrier_check, phone_check_record
@@ -331,17 +330,8 @@ def phone_lost_auto_approve(*, case: ReviewCase, face_check: FaceCheck) -> bool:
 
 def phone_lost_approve(case: ReviewCase, officer: User) -> None:
     """Approve action: the number changes exactly as with the old phone at hand."""
-    change = PhoneChange.objects.select_for_update().get(pk=case.subject_id)
-    if change.status != PhoneChange.Status.IN_REVIEW:
-        raise LostPhoneRefused(_("The request is no longer waiting for review."), code="not_in_review")
-    user = User.objects.select_for_update().get(pk=change.user_id)
-    refusal = number_refusal(user, change.new_phone)
-    if refusal:
-        raise refusal
-    phone_number_apply(
-        user=user, change=change, reason=f"phone changed after review case #{case.pk} (path b)"
-    )
-    sms_queue(to=change.new_phone, template="phone_lost_approved", context={}, language=user.language)
+    user = phone_number_apply_reviewed(case, path="b", refused=LostPhoneRefused)  # now at the new number
+    sms_queue(to=user.phone, template="phone_lost_approved", context={}, language=user.language)
 
 
 def phone_lost_reject(case: ReviewCase, officer: User | None, reason: str) -> None:
