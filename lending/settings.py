@@ -168,6 +168,8 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "audit",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +188,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lending.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "api.idempotency.IdempotencyMiddleware",
+    "api.problems.ProblemsMiddleware",
 ]
 
 ROOT_URLCONF = "lending.urls"
@@ -357,6 +361,13 @@ LOGIN_IP_MAX_FAILURES = 20  # wrong passwords from one IP before a lockout
 LOGIN_LOCKOUT_MINUTES = 15
 LOGIN_PENDING_MINUTES = 10  # time to enter the login code after the password
 REAUTH_MINUTES = 10  # sensitive steps need the password again within this time
+
+# The app API (api/): device tokens, idempotency, limits, documentation.
+API_TOKEN_IDLE_DAYS = env.int("API_TOKEN_IDLE_DAYS", default=30)  # unused this long: ended
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=90)  # ended this long after sign-in, used or not
+API_TOKEN_REQUESTS_PER_MINUTE = env.int("API_TOKEN_REQUESTS_PER_MINUTE", default=120)
+API_IDEMPOTENCY_HOURS = 24  # a key answers with its first answer this long
+API_DOCS_ENABLED = env.bool("API_DOCS_ENABLED", default=DEBUG)  # the OpenAPI document and docs page
 PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
 PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import account, dev, notifications
+from api.api import api
 from cards.views_bank import bank_notices
 from lending import views
 
@@ -17,5 +18,6 @@ urlpatterns = [
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
