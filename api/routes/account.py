@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from accounts import selectors
 from accounts.forms import IdentityForm, PasswordChangeForm
@@ -72,7 +72,7 @@ def identity_submit(request, payload: IdentityIn):
     ensure_not_frozen(user)
     require_recent_password(request)
     data = valid(IdentityForm(payload.dict()))
-    return 201, present.identity(identity_verify(actor=user, **data))
+    return Status(201, present.identity(identity_verify(actor=user, **data)))
 
 
 @router.post("/password", response={200: Done, **ERRORS})

@@ -6,7 +6,7 @@ state between steps lives: a sign-in ticket instead of the session, a device tok
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from accounts.forms import CodeForm, LoginForm, PasswordForm, PhoneForm, RegisterCompleteForm
 from accounts.models import SmsCode
@@ -105,7 +105,7 @@ def register_complete(request, payload: RegisterCompleteIn):
     token, secret = device_token_create(
         user=user, device_id=payload.device_id, device_name=payload.device_name
     )
-    return 201, _token_answer(token, secret)
+    return Status(201, _token_answer(token, secret))
 
 
 @router.post("/sign-in", auth=None, response={200: SignInStarted, **ERRORS})
@@ -139,7 +139,7 @@ def sign_in_verify(request, payload: SignInVerifyIn):
     token, secret = device_token_create(
         user=ticket.user, device_id=ticket.device_id, device_name=ticket.device_name, ticket=ticket
     )
-    return 201, _token_answer(token, secret)
+    return Status(201, _token_answer(token, secret))
 
 
 @router.post("/sign-out", response={200: Done, **ERRORS})

@@ -7,7 +7,7 @@ the password must have been typed again, then the services decide.
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from accounts.forms import CodeForm
 from accounts.models import SmsCode
@@ -94,7 +94,7 @@ def bind(request, payload: BindStartIn):
     started = card_bind_start(actor=user, **data)
     entry = bank_of_bin(started.bin)
     policy = current_policy("debit_authorisation") if started.card_type == "debit" else None
-    return 201, {
+    answer = {
         "id": started.pk,
         "bank_name": entry.bank_name if entry else started.bank_code,
         "masked_number": f"**** {started.last4}",
@@ -102,6 +102,7 @@ def bind(request, payload: BindStartIn):
         "reserved_phone": started.reserved_phone_masked,
         "agreement": present.policy(policy),
     }
+    return Status(201, answer)
 
 
 @router.post("/bind/{id:request_id}/confirm", response={201: CardOut, **ERRORS})
@@ -126,7 +127,7 @@ def bind_confirm(request, request_id: ObjectId, payload: BindConfirmIn):
     )
     data = valid(form)
     card = card_bind_confirm(actor=user, request=bind_request, code=data["code"], agreement=policy)
-    return 201, present.card(_fresh(card))
+    return Status(201, present.card(_fresh(card)))
 
 
 @router.post("/unbind-all/code", response={200: CodeSent, **ERRORS})

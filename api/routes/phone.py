@@ -6,7 +6,7 @@ the services decide every step.
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from accounts import selectors
 from accounts.forms import CodeForm, NewPhoneForm
@@ -27,8 +27,12 @@ from api.schemas import CodeIn, CodeSent, Done, NewPhoneIn, ObjectId, PhoneChang
 from api.services import device_token_keep
 
 router = Router(tags=["phone change"])
-Status = PhoneChange.Status
-NEXT_STEP = {Status.STARTED: "confirm_old", Status.OLD_CONFIRMED: "set_new", Status.NEW_SENT: "confirm_new"}
+ChangeStatus = PhoneChange.Status
+NEXT_STEP = {
+    ChangeStatus.STARTED: "confirm_old",
+    ChangeStatus.OLD_CONFIRMED: "set_new",
+    ChangeStatus.NEW_SENT: "confirm_new",
+}
 
 
 def change_out(change: PhoneChange) -> dict:
@@ -63,7 +67,7 @@ def current(request):
 def start(request):
     """Start a change: a code goes to the current number."""
     user = sensitive(request)
-    return 201, change_out(phone_change_start(actor=user))
+    return Status(201, change_out(phone_change_start(actor=user)))
 
 
 @router.post("/{id:change_id}/old", response={200: PhoneChangeOut, **ERRORS})
@@ -104,7 +108,7 @@ def resend(request, change_id: ObjectId):
     if not change.is_open:
         raise ApiProblem(422, "not_open", _("This phone change has ended. Start again."))
     phone_change_send_code(actor=user, change=change)
-    to_new = change.status == Status.NEW_SENT
+    to_new = change.status == ChangeStatus.NEW_SENT
     phone = change.new_phone_masked if to_new else user.masked_phone
     return {"detail": _("We sent a new code."), "phone": phone}
 
