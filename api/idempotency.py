@@ -15,7 +15,7 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,7 +100,10 @@ class IdempotencyMiddleware:
             created_at__lt=timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_HOURS),
         ).delete()
         try:
-            row = IdempotentRequest.objects.create(scope=scope, key_hash=key_hash, request_hash=request_hash)
+            with transaction.atomic():
+                row = IdempotentRequest.objects.create(
+                    scope=scope, key_hash=key_hash, request_hash=request_hash
+                )
         except IntegrityError:
             return self._seen(scope, key_hash, request_hash)
         try:
