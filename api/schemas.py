@@ -207,11 +207,11 @@ class BindConfirmIn(Schema):
 
 class CardCodeIn(Schema):
     purpose: str = Field(description="card_repayment, card_unbind or card_swap", max_length=32)
-    new_card: int | None = Field(None, ge=1, le=10**18, description="card_swap: the card that takes over")
+    new_card: int | None = Field(None, ge=1, le=10**18 - 1, description="card_swap: the card that takes over")
 
 
 class SwapIn(Schema):
-    new_card: int = Field(ge=1, le=10**18)
+    new_card: int = Field(ge=1, le=10**18 - 1)
     code: str = Field(max_length=6)
 
 
