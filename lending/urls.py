@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", account.language, name="set_language"),
+    path("accounts/security/devices/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
     path("cards/", include("cards.urls")),
     path("bank/notices/", bank_notices, name="bank_notices"),

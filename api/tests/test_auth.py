@@ -230,3 +230,23 @@ def test_requests_per_token_are_limited(api_as, settings):
     assert answers == [200, 200, 200, 429]
     limited = app.get("/me")
     assert limited.json()["code"] == "too_many_requests" and int(limited["Retry-After"]) >= 1
+
+
+def test_the_security_page_lists_devices_and_signs_them_out(api_as, sign_in):
+    user = BorrowerFactory()
+    phone = api_as(user, "p", "Huawei Mate 60")
+    web = sign_in(user)
+    page = web.get("/accounts/security/")
+    assert "Huawei Mate 60" in page.content.decode()
+    token = DeviceToken.objects.get()
+    assert web.post(f"/accounts/security/devices/{token.pk}/revoke/").status_code == 302
+    assert phone.get("/me").status_code == 401
+    assert "is signed out" in web.get("/accounts/security/").content.decode()
+    assert "Huawei Mate 60" not in web.get("/accounts/security/").content.decode()
+    other = api_as(User.objects.get(pk=user.pk), "q", "Tablet")
+    assert web.post("/accounts/security/devices/revoke-all/").status_code == 302
+    assert other.get("/me").status_code == 401
+    third = api_as(User.objects.get(pk=user.pk), "r", "Laptop")
+    assert web.post("/accounts/security/devices/sign-out-everywhere/").status_code == 302
+    assert third.get("/me").status_code == 401
+    assert web.get("/accounts/").status_code == 302

@@ -9,6 +9,8 @@ import pytest
 from accounts.models import PhoneChange
 from accounts.services import phone_change_start
 from accounts.tests.factories import BorrowerFactory
+from api.models import DeviceToken
+from api.services import device_token_create
 from audit.models import AuditEvent
 from cards.models import Card, CardBindRequest
 from cards.services import card_bind_start
@@ -29,7 +31,9 @@ def owned(bind, borrower, make_loan, deliver):
             actor=borrower, card_number=sandbox_cards.OTHER_GOOD_DEBIT, reserved_phone="+8613800138000"
         )
         change = phone_change_start(actor=borrower)
+    token, _secret = device_token_create(user=borrower, device_id="mine", device_name="Mine")
     return {
+        "token_id": token.pk,
         "card_id": card.pk,
         "loan_id": Loan.objects.get().pk,
         "request_id": request.pk,
@@ -43,6 +47,7 @@ def snapshot():
         list(CardBindRequest.objects.values_list("pk", "status").order_by("pk")),
         list(PhoneChange.objects.values_list("pk", "status").order_by("pk")),
         list(Loan.objects.values_list("pk", "status")),
+        list(DeviceToken.objects.values_list("pk", "revoked_at").order_by("pk")),
     )
 
 
