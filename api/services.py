@@ -173,3 +173,18 @@ def live_tokens(user: User):
     now = timezone.now()
     tokens = DeviceToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-id")
     return [token for token in tokens if token_is_live(token, user, now)]
+
+
+def api_records_purge() -> int:
+    """Forget what no longer answers anything: idempotent answers past API_IDEMPOTENCY_HOURS,
+    expired sign-in tickets, and tokens ended more than API_TOKEN_MAX_DAYS ago. Returns rows deleted."""
+    from api.models import IdempotentRequest
+
+    now = timezone.now()
+    deleted = IdempotentRequest.objects.filter(
+        created_at__lt=now - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    ).delete()[0]
+    deleted += SignInTicket.objects.filter(expires_at__lt=now).delete()[0]
+    long_ago = now - timedelta(days=settings.API_TOKEN_MAX_DAYS)
+    deleted += DeviceToken.objects.filter(created_at__lt=long_ago - timedelta(days=1)).delete()[0]
+    return deleted

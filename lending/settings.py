@@ -84,6 +84,10 @@ AUDIT_CHECKPOINT_DIR         Where checkpoints are written: a volume the databas
                              write, copied off-site (var/audit-checkpoints).
 AUDIT_EXPORT_DIR             Where finished audit exports are kept until downloaded; never
                              served as static or media files (var/audit-exports).
+API_DOCS_ENABLED             Serve the app API's OpenAPI document and docs page (on with DEBUG).
+API_TOKEN_IDLE_DAYS          An app's device token unused this many days ends (30).
+API_TOKEN_MAX_DAYS           An app's device token ends this many days after sign-in (90).
+API_TOKEN_REQUESTS_PER_MINUTE  Requests one device token may make a minute (120).
 ===========================  ==============================================================
 """
 
@@ -483,6 +487,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=AUTODEBIT_WINDOW_CLOSES_AT[0], minute=AUTODEBIT_WINDOW_CLOSES_AT[1]),
     },
     "bank-notices-waiting": {"task": "cards.tasks.apply_waiting_bank_notices", "schedule": 5 * 60},
+    "api-purge": {"task": "api.tasks.purge_api_records", "schedule": 60 * 60},
     "bank-reconciliation": {
         "task": "cards.tasks.reconcile_bank_statement",
         "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),

@@ -85,3 +85,22 @@ def test_a_server_error_is_not_kept(api_as, monkeypatch, client):
     assert failed.status_code == 500 and failed.json()["code"] == "error"
     monkeypatch.undo()
     assert app.post("/notifications/read", key="retry-me").status_code == 200
+
+
+def test_old_records_are_purged(api_as, time_machine, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.tasks import purge_api_records
+
+    user = BorrowerFactory()
+    app = api_as(user)
+    app.post("/notifications/read", key="old")
+    time_machine.move_to(timezone.now() + timedelta(hours=settings.API_IDEMPOTENCY_HOURS + 1))
+    assert purge_api_records() >= 1
+    assert not IdempotentRequest.objects.exists()
+    assert DeviceToken.objects.exists()  # ended, but not long ago enough to forget
+    time_machine.move_to(timezone.now() + timedelta(days=settings.API_TOKEN_MAX_DAYS + 2))
+    purge_api_records()
+    assert not DeviceToken.objects.exists()
