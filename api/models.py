@@ -47,6 +47,18 @@ class SignInTicket(models.Model):
         return f"sign-in {self.pk}"
 
 
+class LostPhoneTicket(models.Model):
+    """A lost-phone request started from an app (no sign-in: the old phone is gone). The ticket
+    follows the request as the page's session does, while it is reviewed too."""
+
+    change = models.ForeignKey("accounts.PhoneChange", on_delete=models.CASCADE, related_name="+")
+    ticket_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"lost phone {self.change_id}"
+
+
 class IdempotentRequest(models.Model):
     """The first answer to a state-changing request with an ``Idempotency-Key``.
 

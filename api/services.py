@@ -15,13 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from api.models import DeviceToken, SignInTicket
+from api.models import DeviceToken, LostPhoneTicket, SignInTicket
 from audit.actions import Action
 from audit.services import record
 from lending.errors import DomainError
 
 TOKEN_PREFIX = "dt_"  # noqa: S105 - a prefix, not a secret
 TICKET_PREFIX = "st_"
+LOST_PHONE_PREFIX = "lp_"
+LOST_PHONE_TICKET_DAYS = 30  # the page's session keeps following its request as long
 
 
 class TokenRefused(DomainError):
@@ -72,6 +74,30 @@ def sign_in_ticket_find(ticket: str) -> SignInTicket:
     if found is None:
         raise TokenRefused(_("Sign in with your mobile number and password."), code="sign_in_expired")
     return found
+
+
+@transaction.atomic
+def lost_phone_ticket_create(*, change) -> str:
+    """A lost-phone request was opened from an app: a ticket (returned once) to follow it."""
+    ticket = LOST_PHONE_PREFIX + secrets.token_urlsafe(32)
+    LostPhoneTicket.objects.create(
+        change=change,
+        ticket_hash=digest(ticket),
+        expires_at=timezone.now() + timedelta(days=LOST_PHONE_TICKET_DAYS),
+    )
+    return ticket
+
+
+def lost_phone_ticket_find(ticket: str):
+    """The request the ticket follows (TokenRefused when none)."""
+    found = (
+        LostPhoneTicket.objects.select_related("change__user")
+        .filter(ticket_hash=digest(ticket or ""), expires_at__gte=timezone.now())
+        .first()
+    )
+    if found is None:
+        raise TokenRefused(_("This request has expired. Start again."), code="expired")
+    return found.change
 
 
 @transaction.atomic
@@ -185,6 +211,7 @@ def api_records_purge() -> int:
         created_at__lt=now - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
     ).delete()[0]
     deleted += SignInTicket.objects.filter(expires_at__lt=now).delete()[0]
+    deleted += LostPhoneTicket.objects.filter(expires_at__lt=now).delete()[0]
     long_ago = now - timedelta(days=settings.API_TOKEN_MAX_DAYS)
     deleted += DeviceToken.objects.filter(created_at__lt=long_ago - timedelta(days=1)).delete()[0]
     return deleted
