@@ -58,9 +58,13 @@ def domain_status(exc: DomainError) -> int:
     return 422
 
 
-def form_problem(form) -> ApiProblem:
-    """A form's errors (the same forms the pages use) as one 422 problem, field by field."""
-    errors = {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+def form_problem(form, names: dict) -> ApiProblem:
+    """A form's errors (the same forms the pages use) as one 422 problem, field by field
+    (``__all__``: the form's own), under the API's names for the fields."""
+    errors = {
+        names.get(field, field): [str(message) for message in messages]
+        for field, messages in form.errors.items()
+    }
     first = next(iter(errors.values()))[0]
     return ApiProblem(422, "invalid", first, errors=errors)
 

@@ -83,6 +83,13 @@ class PasswordIn(Schema):
     password: str = Field(max_length=128)
 
 
+class PasswordResetIn(Schema):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=6)
+    new_password: str = Field(max_length=128)
+    new_password_again: str = Field(max_length=128)
+
+
 class PasswordChangeIn(Schema):
     old_password: str = Field(max_length=128)
     new_password: str = Field(max_length=128)

@@ -18,7 +18,7 @@ from accounts.services import (
 from api import present
 from api.auth import require_recent_password
 from api.models import DeviceToken
-from api.routes.auth import ERRORS, valid
+from api.routes.auth import ERRORS, NEW_PASSWORD, valid
 from api.schemas import (
     DeviceList,
     Done,
@@ -87,7 +87,7 @@ def password_change_view(request, payload: PasswordChangeIn):
         },
         user=user,
     )
-    data = valid(form)
+    data = valid(form, NEW_PASSWORD)
     password_check(phone=None, user=user, password=data["old_password"], step="password_change")
     user = password_change(actor=user, new_password=data["new_password1"])
     device_token_keep(token=request.auth, user=user)

@@ -8,7 +8,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from accounts.forms import CodeForm, LoginForm, PasswordForm, PhoneForm, RegisterCompleteForm
+from accounts.forms import (
+    CodeForm,
+    LoginForm,
+    PasswordForm,
+    PasswordResetCompleteForm,
+    PhoneForm,
+    RegisterCompleteForm,
+)
 from accounts.models import SmsCode
 from accounts.policies import current_policy
 from accounts.services import (
@@ -16,6 +23,8 @@ from accounts.services import (
     login_second_factor_verify,
     logout_record,
     password_check,
+    password_reset_complete,
+    password_reset_start,
     reauth_record,
     sms_code_send,
     user_register,
@@ -26,6 +35,7 @@ from api.schemas import (
     CodeSent,
     Done,
     PasswordIn,
+    PasswordResetIn,
     Problem,
     RegisterCompleteIn,
     RegisterIn,
@@ -50,9 +60,14 @@ Purpose = SmsCode.Purpose
 ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem}
 
 
-def valid(form):
+NEW_PASSWORD = {"new_password1": "new_password", "new_password2": "new_password_again"}
+
+
+def valid(form, names: dict | None = None):
+    """The form's cleaned data, or a 422 problem naming the API's fields (``names``: the form's
+    field name -> the API's, where they differ)."""
     if not form.is_valid():
-        raise form_problem(form)
+        raise form_problem(form, names or {})
     return form.cleaned_data
 
 
@@ -93,7 +108,8 @@ def register_complete(request, payload: RegisterCompleteIn):
                 "accept_privacy": payload.accept_privacy or "",
             },
             policy=policy,
-        )
+        ),
+        {"new_password1": "password", "new_password2": "password_again"},
     )
     user, _device = user_register(
         phone=phone,
@@ -140,6 +156,28 @@ def sign_in_verify(request, payload: SignInVerifyIn):
         user=ticket.user, device_id=ticket.device_id, device_name=ticket.device_name, ticket=ticket
     )
     return Status(201, _token_answer(token, secret))
+
+
+@router.post("/password-reset", auth=None, response={200: CodeSent, **ERRORS})
+def password_reset(request, payload: RegisterIn):
+    """Send a password reset code (the same answer whether the number has an account)."""
+    phone = valid(PhoneForm({"phone": payload.phone}))["phone"]
+    password_reset_start(phone=phone)
+    masked = mask_phone(phone)
+    return {
+        "detail": _("If %(phone)s has an account, we sent it a code.") % {"phone": masked},
+        "phone": masked,
+    }
+
+
+@router.post("/password-reset/complete", auth=None, response={200: Done, **ERRORS})
+def password_reset_done(request, payload: PasswordResetIn):
+    """The code and a new password; every web session and device token ends. Sign in again."""
+    phone = valid(PhoneForm({"phone": payload.phone}))["phone"]
+    new = {"new_password1": payload.new_password, "new_password2": payload.new_password_again}
+    data = valid(PasswordResetCompleteForm({"code": payload.code, **new}), NEW_PASSWORD)
+    password_reset_complete(phone=phone, code=data["code"], new_password=data["new_password1"])
+    return {"detail": _("Your password is reset. Sign in with it and an SMS code.")}
 
 
 @router.post("/sign-out", response={200: Done, **ERRORS})

@@ -241,7 +241,7 @@ def test_the_security_page_lists_devices_and_signs_them_out(api_as, sign_in):
     token = DeviceToken.objects.get()
     assert web.post(f"/accounts/security/devices/{token.pk}/revoke/").status_code == 302
     assert phone.get("/me").status_code == 401
-    assert "is signed out" in web.get("/accounts/security/").content.decode()
+    assert "Huawei Mate 60" in web.get("/accounts/security/").content.decode()  # the message, once
     assert "Huawei Mate 60" not in web.get("/accounts/security/").content.decode()
     other = api_as(User.objects.get(pk=user.pk), "q", "Tablet")
     assert web.post("/accounts/security/devices/revoke-all/").status_code == 302
@@ -250,3 +250,20 @@ def test_the_security_page_lists_devices_and_signs_them_out(api_as, sign_in):
     assert web.post("/accounts/security/devices/sign-out-everywhere/").status_code == 302
     assert third.get("/me").status_code == 401
     assert web.get("/accounts/").status_code == 302
+
+
+def test_password_reset_ends_every_token(api, api_as, deliver, last_code):
+    user = BorrowerFactory()
+    app = api_as(user)
+    with deliver():
+        sent = api.post("/auth/password-reset", {"phone": str(user.phone)})
+    assert sent.status_code == 200
+    with deliver():
+        unknown = api.post("/auth/password-reset", {"phone": "13700001111"})
+    assert unknown.status_code == 200  # the same answer for a number without an account
+    body = {"phone": str(user.phone), "code": last_code(user.phone), "new_password": "fresh-passw0rd-7"}
+    mismatch = api.post("/auth/password-reset/complete", {**body, "new_password_again": "other-passw0rd-7"})
+    assert mismatch.status_code == 422 and "new_password_again" in mismatch.json()["errors"]
+    done = api.post("/auth/password-reset/complete", {**body, "new_password_again": "fresh-passw0rd-7"})
+    assert done.status_code == 200, done.json()
+    assert app.get("/me").status_code == 401
