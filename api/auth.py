@@ -18,14 +18,25 @@ from api.problems import ApiProblem
 from api.services import device_token_touch, digest, token_is_live
 
 
+def _used_this_minute(key: str) -> int:
+    """Count one request under ``key`` (kept 61 s): in one round trip to Redis, else add and incr."""
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is not None:  # django's RedisCache: INCR and EXPIRE NX in one pipeline
+        redis_key = cache.make_and_validate_key(key)
+        pipe = client(redis_key, write=True).pipeline(transaction=False)
+        pipe.incr(redis_key)
+        pipe.expire(redis_key, 61, nx=True)
+        return pipe.execute()[0]
+    if cache.add(key, 1, 61):
+        return 1
+    return cache.incr(key)
+
+
 def _count(token: DeviceToken, now) -> None:
     """A fixed one-minute window per token in the shared cache; a cache that fails counts nothing."""
     window = int(now.timestamp() // 60)
-    key = f"api-rate:{token.pk}:{window}"
     try:
-        if cache.add(key, 1, 61):
-            return
-        used = cache.incr(key)
+        used = _used_this_minute(f"api-rate:{token.pk}:{window}")
     except Exception:  # noqa: BLE001 - a limit the cache cannot count is not applied
         return
     if used > settings.API_TOKEN_REQUESTS_PER_MINUTE:

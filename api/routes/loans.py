@@ -12,9 +12,13 @@ from lending.models import Loan
 router = Router(tags=["loans"])
 
 
-def own_loan(user, loan_id: int) -> Loan:
+def own_loan(user, loan_id: int, *, with_attempts: bool = False) -> Loan:
+    """One of the borrower's loans with its schedule (and its debit attempts when asked: the
+    schedule alone does not pay for them)."""
     try:
-        return selectors.loan_of(user, loan_id)
+        if with_attempts:
+            return selectors.loan_of(user, loan_id)
+        return selectors.loans_of(user).get(pk=loan_id)
     except Loan.DoesNotExist:
         raise Http404 from None
 
@@ -39,6 +43,6 @@ def installments(request, loan_id: ObjectId):
 @router.get("/{id:loan_id}/attempts", response={200: AttemptList, **ERRORS})
 def attempts(request, loan_id: ObjectId):
     """Every debit attempt of the loan, oldest first, with the card masked."""
-    loan = own_loan(request.auth.user, loan_id)
+    loan = own_loan(request.auth.user, loan_id, with_attempts=True)
     items = [attempt for item in loan.installments.all() for attempt in item.debit_attempts.all()]
     return {"items": [present.attempt(attempt) for attempt in items]}

@@ -223,7 +223,21 @@ def test_sensitive_steps_need_the_password_again(api_as, time_machine):
     assert app.post("/phone-change").status_code == 201
 
 
-def test_requests_per_token_are_limited(api_as, settings):
+@pytest.fixture(params=["locmem", "redis"])
+def shared_cache(request, settings):
+    """The request counts in the test's own cache, and in Redis as in production."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    return request.param
+
+
+def test_requests_per_token_are_limited(api_as, settings, shared_cache):
     settings.API_TOKEN_REQUESTS_PER_MINUTE = 3
     app = api_as(BorrowerFactory())
     answers = [app.get("/me").status_code for _ in range(4)]
