@@ -57,8 +57,11 @@ def test_documents_only_when_opened(client, settings):
     for operation in (op for path in document.json()["paths"].values() for op in path.values()):
         if operation.get("operationId", "").endswith(("_sign_in", "_reauth")):
             assert operation["parameters"][0]["name"] == "Idempotency-Key"
-    page = client.get("/api/v1/docs").content.decode()
+    docs = client.get("/api/v1/docs")
+    page = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "script-src" not in docs["Content-Security-Policy"]  # scripts: default-src 'self'
+    assert "style-src 'self' 'unsafe-inline'" in docs["Content-Security-Policy"]
     assert "cdn" not in page.lower() and "https://" not in page
 
 
