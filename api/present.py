@@ -76,13 +76,18 @@ def identity(identity) -> dict | None:
 def event(event) -> dict:
     by = event.actor_kind if event.actor_kind in ("borrower", "staff") else "platform"
     mine = by == "borrower"
-    phone = (event.data or {}).get("phone")
+    data = event.data or {}
+    shown = {
+        key: data.get(key) if isinstance(data.get(key), str) else None for key in ("phone", "old", "new")
+    }
     return {
         "id": event.pk,
         "action": event.action,
         "title": str(event.get_action_display()),
         "occurred_at": event.occurred_at,
-        "phone": phone if isinstance(phone, str) else None,
+        "phone": shown["phone"],
+        "old": shown["old"],
+        "new": shown["new"],
         "by": by,
         "ip": event.ip if mine and event.ip else None,
         "device": device_label(event.user_agent) if mine and event.user_agent else None,

@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -105,9 +106,10 @@ def install(api) -> None:
         return problem(exc.status_code, "http_error", str(exc))
 
 
-class ProblemsMiddleware:
-    """Under /api/, an error that Django or the router answered in HTML (no such URL, a method
-    not allowed, a server error) is answered as a problem too."""
+class ApiAnswersMiddleware:
+    """Under /api/: an error that Django or the router answered in HTML (no such URL, a method
+    not allowed, a server error) is answered as a problem too, and no answer is kept by a cache
+    (``no-store``: sign-in answers carry secrets before any user is signed in)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -125,5 +127,7 @@ class ProblemsMiddleware:
             for name in ("Allow", "Retry-After"):
                 if response.has_header(name):
                     converted[name] = response[name]
-            return converted
+            response = converted
+        if request.path.startswith("/api/"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -146,6 +146,8 @@ class EventOut(Schema):
     title: str
     occurred_at: datetime
     phone: str | None = Field(None, description="Masked")
+    old: str | None = Field(None, description="Masked: what changed (a phone change's old number)")
+    new: str | None = Field(None, description="Masked: what it changed to")
     by: str = Field(description="borrower, staff or platform")
     ip: str | None
     device: str | None

@@ -193,7 +193,7 @@ MIDDLEWARE = [
     "lending.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "api.idempotency.IdempotencyMiddleware",
-    "api.problems.ProblemsMiddleware",
+    "api.problems.ApiAnswersMiddleware",
 ]
 
 ROOT_URLCONF = "lending.urls"

@@ -93,3 +93,21 @@ def test_unknown_paths_and_methods_answer_problems(api_as):
         headers=app.headers({"Idempotency-Key": "m1"}),
     )
     assert malformed.status_code in (400, 422) and malformed["Content-Type"] == "application/problem+json"
+
+
+def test_sign_in_answers_are_never_cached_either(api):
+    answer = api.post(
+        "/auth/sign-in", {"phone": "13800000000", "password": "x", "device_id": "d", "device_name": "D"}
+    )
+    assert "no-store" in answer["Cache-Control"]
+
+
+def test_a_locked_sign_in_says_when_to_try_again(api, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    user = BorrowerFactory()
+    body = {"phone": str(user.phone), "password": "wrong-pass-9", "device_id": "d", "device_name": "D"}
+    for _ in range(2):
+        api.post("/auth/sign-in", body)
+    locked = api.post("/auth/sign-in", body)
+    assert locked.status_code == 429 and locked.json()["code"] == "locked"
+    assert 0 < int(locked["Retry-After"]) <= settings.LOGIN_LOCKOUT_MINUTES * 60
