@@ -33,12 +33,18 @@ def docs_only_when_enabled(view):
 
 class Api(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """Every POST declares the Idempotency-Key header it needs (api.idempotency)."""
+        """Every POST declares the Idempotency-Key header it needs (api.idempotency), and errors
+        are documented as what they are, application/problem+json."""
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema.get("paths", {}).values():
             post = operations.get("post")
             if post is not None:
                 post.setdefault("parameters", []).insert(0, dict(IDEMPOTENCY_HEADER))
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[problems.CONTENT_TYPE] = content.pop("application/json")
         return schema
 
 

@@ -178,6 +178,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "api.problems.ApiAnswersMiddleware",  # outside the rest: their refusals under /api/ too
     "django.middleware.security.SecurityMiddleware",
     "lending.middleware.RefuseNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -193,7 +194,6 @@ MIDDLEWARE = [
     "lending.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "api.idempotency.IdempotencyMiddleware",
-    "api.problems.ApiAnswersMiddleware",
 ]
 
 ROOT_URLCONF = "lending.urls"

@@ -142,7 +142,7 @@ def test_a_frozen_account_is_refused_before_anything(api_as, borrower, bind):
 
 def test_answers_in_the_requested_language(api_as, borrower):
     app = api_as(borrower)
-    app.language = "zh-hans"
+    app.language = "zh-Hans"
     refused = app.post("/cards/unbind-all", {"code": "12"})
     assert refused.json()["code"] == "invalid"
     assert "短信" in refused.json()["detail"] or "验证码" in refused.json()["detail"]

@@ -111,3 +111,8 @@ def test_a_locked_sign_in_says_when_to_try_again(api, settings):
     locked = api.post("/auth/sign-in", body)
     assert locked.status_code == 429 and locked.json()["code"] == "locked"
     assert 0 < int(locked["Retry-After"]) <= settings.LOGIN_LOCKOUT_MINUTES * 60
+
+
+def test_a_refusal_of_the_outer_middleware_is_a_problem_too(api_as):
+    answer = api_as(BorrowerFactory()).get("/notifications", {"cursor": "a\x00b"})
+    assert answer.status_code == 400 and answer["Content-Type"] == "application/problem+json"

@@ -1,6 +1,6 @@
 """Schemathesis against the served OpenAPI document: no 5xx, every answer matches the schema.
 
-A bounded run (API_FUZZ_EXAMPLES examples per operation, 8 by default) for the suite; bench/
+(Content types too: errors are documented as application/problem+json.) A bounded run (API_FUZZ_EXAMPLES examples per operation, 8 by default) for the suite; bench/
 api_fuzz.py runs the same with many more. Calls go to the WSGI app in process, signed in as a
 borrower with an identity and a bound card (every object id they may guess is someone's, or
 nobody's).
@@ -15,7 +15,11 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from accounts.models import User
 from api.services import device_token_create
@@ -63,7 +67,12 @@ def fuzz(schema, token, examples: int) -> tuple[list[str], dict]:
     operations whose checks failed, with the first failure (hypothesis shrinks it), and how
     many answers of each status were seen."""
     failed, statuses = [], {}
-    checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     for operation in in_order(schema):
 
         @given(case=operation.as_strategy())
