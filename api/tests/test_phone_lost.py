@@ -82,3 +82,28 @@ def test_wrong_details_and_a_foreign_face_token_are_refused(api, deliver, last_c
         api.post("/phone-lost/code", {"code": last_code(NEW)}, headers=ticket)
     assert api.post("/phone-lost/withdraw", headers=ticket).status_code == 200
     assert api.get("/phone-lost", headers=ticket).json()["status"] == "cancelled"
+
+
+def test_an_approved_lost_phone_request_ends_every_token(api, api_as, deliver, last_code, borrower, faceid):
+    app = api_as(borrower)
+    with deliver():
+        ticket = {"Lost-Phone-Ticket": api.post("/phone-lost", DETAILS).json()["ticket"]}
+    with deliver():
+        api.post("/phone-lost/code", {"code": last_code(NEW)}, headers=ticket)
+    api.post("/phone-lost/face", {"consent": True}, headers=ticket)
+    faceid.finish(FaceCheck.objects.get().biz_token)
+    with deliver():
+        api.post("/phone-lost/face/finish", {"token": FaceCheck.objects.get().biz_token}, headers=ticket)
+    case = ReviewCase.objects.get()
+    with deliver():
+        review_case_decide(
+            actor=StaffFactory(role="officer"), case_id=case.pk, verdict="approve", reason="ok"
+        )
+    case.refresh_from_db()
+    if case.status == "open":  # a high-risk case needs a second officer
+        with deliver():
+            review_case_decide(
+                actor=StaffFactory(role="officer"), case_id=case.pk, verdict="approve", reason="ok"
+            )
+    assert api.get("/phone-lost", headers=ticket).json()["status"] == PhoneChange.Status.COMPLETED
+    assert app.get("/me").status_code == 401
