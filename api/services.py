@@ -163,7 +163,7 @@ def device_tokens_revoke_all(*, actor: User) -> int:
 
 
 @transaction.atomic
-def sign_out_everywhere(*, actor: User) -> User:
+def sessions_end_all(*, actor: User) -> User:
     """End every web session and every app token of the borrower, the caller's own included."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     user.session_epoch += 1

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import borrower_required
 from api.models import DeviceToken
-from api.services import device_token_revoke, device_tokens_revoke_all, sign_out_everywhere
+from api.services import device_token_revoke, device_tokens_revoke_all, sessions_end_all
 
 
 @require_POST
@@ -35,7 +35,7 @@ def devices_revoke_all(request):
 @borrower_required
 def everywhere(request):
     """Sign out every web session and every app, this browser included."""
-    sign_out_everywhere(actor=request.user)
+    sessions_end_all(actor=request.user)
     auth_logout(request)
     messages.success(request, _("You are signed out on every device."))
     return redirect("accounts:login")

@@ -49,9 +49,9 @@ from api.services import (
     device_token_create,
     device_token_reauth,
     device_token_revoke,
+    sessions_end_all,
     sign_in_ticket_create,
     sign_in_ticket_find,
-    sign_out_everywhere,
 )
 from lending.pii import mask_phone
 
@@ -191,7 +191,7 @@ def sign_out(request):
 @router.post("/sign-out-everywhere", response={200: Done, **ERRORS})
 def sign_out_all(request):
     """End every web session and every device token of the account, this one included."""
-    sign_out_everywhere(actor=request.auth.user)
+    sessions_end_all(actor=request.auth.user)
     return {"detail": _("You are signed out on every device.")}
 
 
