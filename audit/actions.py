@@ -28,6 +28,9 @@ class Action(models.TextChoices):
     LOGIN_UNLOCKED = "login.unlocked", _("Sign-in lock-out lifted")
     LOGOUT = "login.logout", _("Signed out")
     REAUTH_SUCCEEDED = "login.reauth", _("Password confirmed for a sensitive step")
+    SIGNED_OUT_EVERYWHERE = "login.signed_out_everywhere", _("Signed out on every device")
+    DEVICE_TOKEN_CREATED = "device_token.created", _("App signed in on a device")
+    DEVICE_TOKEN_REVOKED = "device_token.revoked", _("App signed out on a device")
 
     PASSWORD_CHANGED = "password.changed", _("Password changed")
     PASSWORD_RESET = "password.reset", _("Password reset with an SMS code")

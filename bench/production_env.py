@@ -32,12 +32,13 @@ def _keys() -> dict:
 
 
 def environment(database: str, settings: str = "lending.settings") -> dict:
-    """This process's environment with production settings on ``database`` and a sandbox bank
-    (bench/sandbox_bank.py: started for this process unless BANK_HTTP_URL names one), also set
-    here so ``django.setup()`` in this process uses them."""
+    """This process's environment with production settings on ``database``, a sandbox bank and
+    the identity simulator (bench/sandbox_bank.py: started for this process unless BANK_HTTP_URL
+    or FACEID_ENDPOINT names one), also set here so ``django.setup()`` in this process uses them."""
     from bench import sandbox_bank
 
     bank_env = {} if os.environ.get("BANK_HTTP_URL") else sandbox_bank.start()[1]
+    faceid_env = {} if os.environ.get("FACEID_ENDPOINT") else sandbox_bank.start_faceid()[1]
     env = {
         **os.environ,
         **_keys(),
@@ -49,6 +50,7 @@ def environment(database: str, settings: str = "lending.settings") -> dict:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": settings,
         **bank_env,
+        **faceid_env,
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

@@ -1,7 +1,9 @@
-"""The sandbox bank for a benchmark: its own server process with a fresh data directory and a
-platform key pair made for the run (production settings refuse the development key)."""
+"""The outside parties for a benchmark, each its own server process with a fresh data directory:
+the sandbox bank with a platform key pair made for the run, and the identity provider's
+simulator with a key of its own (production settings refuse the development keys)."""
 
 import atexit
+import secrets
 import shutil
 import subprocess
 import sys
@@ -28,11 +30,7 @@ def start(data: Path = ROOT / "var" / "bench-bank") -> tuple[subprocess.Popen, d
     command += ["--platform-public-key", str(platform_public), "--quiet"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     atexit.register(_stop, process)
-    deadline = time.monotonic() + 30
-    while not (data / "url").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the sandbox bank did not start")
-        time.sleep(0.05)
+    _wait_for_url(process, data, "the sandbox bank")
     env = {
         "BANK_HTTP_URL": (data / "url").read_text(),
         "BANK_PLATFORM_PRIVATE_KEY": str(platform_private),
@@ -40,6 +38,36 @@ def start(data: Path = ROOT / "var" / "bench-bank") -> tuple[subprocess.Popen, d
     }
     _running[data] = process, env
     return process, env
+
+
+def start_faceid(data: Path = ROOT / "var" / "bench-faceid") -> tuple[subprocess.Popen, dict]:
+    """The FaceID simulator serving from ``data`` (emptied first), once per process; returns the
+    process and the variables that point the platform at it."""
+    if data in _running:
+        return _running[data]
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    env = {
+        "FACEID_SECRET_ID": "AKIDbench" + "0" * 27,
+        "FACEID_SECRET_KEY": secrets.token_urlsafe(24),
+        "FACEID_RULE_ID": "1",
+    }
+    command = [sys.executable, "-m", "sandboxes.faceid", "--port", "0", "--data-dir", str(data), "--quiet"]
+    command += ["--secret-id", env["FACEID_SECRET_ID"], "--secret-key", env["FACEID_SECRET_KEY"]]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    atexit.register(_stop, process)
+    _wait_for_url(process, data, "the identity simulator")
+    env["FACEID_ENDPOINT"] = (data / "url").read_text()
+    _running[data] = process, env
+    return process, env
+
+
+def _wait_for_url(process: subprocess.Popen, data: Path, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while not (data / "url").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{name} did not start")
+        time.sleep(0.05)
 
 
 def _stop(process: subprocess.Popen) -> None:

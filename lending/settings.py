@@ -89,6 +89,10 @@ CLOSURE_COOLING_OFF_DAYS     Days between asking to close an account and its clo
                              0 in development closes at the next complete_account_closures.
 PRIVACY_COPY_DIR             Where borrowers' copies of their data are kept until downloaded or
                              expired; never served as static or media files (var/data-copies).
+API_DOCS_ENABLED             Serve the app API's OpenAPI document and docs page (on with DEBUG).
+API_TOKEN_IDLE_DAYS          An app's device token unused this many days ends (30).
+API_TOKEN_MAX_DAYS           An app's device token ends this many days after sign-in (90).
+API_TOKEN_REQUESTS_PER_MINUTE  Requests one device token may make a minute (120).
 ===========================  ==============================================================
 """
 
@@ -175,10 +179,13 @@ INSTALLED_APPS = [
     "audit",
     "support",
     "privacy",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "api.problems.ApiAnswersMiddleware",  # outside the rest: their refusals under /api/ too
     "django.middleware.security.SecurityMiddleware",
     "lending.middleware.RefuseNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -193,6 +200,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lending.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "lending.urls"
@@ -365,6 +373,13 @@ LOGIN_IP_MAX_FAILURES = 20  # wrong passwords from one IP before a lockout
 LOGIN_LOCKOUT_MINUTES = 15
 LOGIN_PENDING_MINUTES = 10  # time to enter the login code after the password
 REAUTH_MINUTES = 10  # sensitive steps need the password again within this time
+
+# The app API (api/): device tokens, idempotency, limits, documentation.
+API_TOKEN_IDLE_DAYS = env.int("API_TOKEN_IDLE_DAYS", default=30)  # unused this long: ended
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=90)  # ended this long after sign-in, used or not
+API_TOKEN_REQUESTS_PER_MINUTE = env.int("API_TOKEN_REQUESTS_PER_MINUTE", default=120)
+API_IDEMPOTENCY_HOURS = 24  # a key answers with its first answer this long
+API_DOCS_ENABLED = env.bool("API_DOCS_ENABLED", default=DEBUG)  # the OpenAPI document and docs page
 PHONE_CHANGE_LIMIT = 3  # phone changes per account ...
 PHONE_CHANGE_WINDOW_DAYS = 30  # ... in this many days
 PHONE_CHANGE_TTL_MINUTES = 30  # a started phone change must finish within this time
@@ -528,6 +543,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.recheck_account_phones",
         "schedule": ACCOUNT_PHONE_RECHECK_MINUTES * 60,
     },
+    "api-purge": {"task": "api.tasks.purge_api_records", "schedule": 60 * 60},
     "bank-reconciliation": {
         "task": "cards.tasks.reconcile_bank_statement",
         "schedule": crontab(hour=RECONCILIATION_AT[0], minute=RECONCILIATION_AT[1]),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import account, dev, notifications
+from api.api import api
 from cards.views_bank import bank_notices
 from lending import views, views_repay
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", account.language, name="set_language"),
+    path("accounts/security/devices/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
     path("cards/", include("cards.urls")),
     path("support/", include("support.urls")),
@@ -22,5 +24,6 @@ urlpatterns = [
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -126,6 +126,7 @@ def _password_step(
         if locked:
             record(action=Action.LOGIN_REFUSED_LOCKED, actor=None, subject=subject, data=data)
             refusal = LoginRefused(_lock_message(max(locked)), code="locked")
+            refusal.retry_at = max(locked)  # the app API answers 429 with Retry-After
         elif not _password_matches(user, password):
             reaches_limit = account_failures.count() + 1 >= settings.LOGIN_MAX_FAILURES or (
                 ip and ip_failures.count() + 1 >= settings.LOGIN_IP_MAX_FAILURES

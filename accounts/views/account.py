@@ -24,6 +24,7 @@ from accounts.services import (
     user_language_set,
 )
 from accounts.views.common import safe_next
+from api.services import live_tokens
 from support.links import help_url_for_refusal
 
 
@@ -40,7 +41,7 @@ def home(request):
 @borrower_required
 def security(request):
     page = Paginator(selectors.security_events(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "accounts/security.html", {"page": page})
+    return render(request, "accounts/security.html", {"page": page, "devices": live_tokens(request.user)})
 
 
 @borrower_required

@@ -12,6 +12,8 @@ from accounts.models import PhoneChange
 from accounts.policies import current_policy
 from accounts.services import consent_record, phone_change_start
 from accounts.tests.factories import BorrowerFactory
+from api.models import DeviceToken
+from api.services import device_token_create
 from audit.models import AuditEvent
 from cards.models import Card, CardBindRequest
 from cards.services import card_bind_start
@@ -48,7 +50,9 @@ def owned(bind, borrower, make_loan, deliver):
     case = support_case_open(actor=borrower, category="card", message="help")
     consent = consent_record(actor=borrower, policy=current_policy("biometrics"))
     copy = DataCopy.objects.create(user=borrower, status=DataCopy.Status.DONE, archive="x.zip")
+    token, _secret = device_token_create(user=borrower, device_id="mine", device_name="Mine")
     return {
+        "token_id": token.pk,
         "card_id": card.pk,
         "loan_id": Loan.objects.get().pk,
         "request_id": request.pk,
@@ -69,6 +73,7 @@ def snapshot():
         list(SupportMessage.objects.values_list("pk", "body").order_by("pk")),
         list(ConsentWithdrawal.objects.values_list("pk")),
         list(DataCopy.objects.values_list("pk", "status", "downloaded_at").order_by("pk")),
+        list(DeviceToken.objects.values_list("pk", "revoked_at").order_by("pk")),
     )
 
 
