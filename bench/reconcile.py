@@ -69,9 +69,9 @@ FROM lending_loan AS l CROSS JOIN generate_series(1, 12) AS k
 ATTEMPTS = """
 INSERT INTO lending_debitattempt (installment_id, card_id, mandate_id, number, amount, idempotency_key,
                                   status, gateway_reference, failure_code, trigger, created_at,
-                                  settled_at, resent_count)
+                                  settled_at, resent_count, payment_ref)
 SELECT i.id, c.id, m.id, 1, i.paid_amount, 'installment-' || i.id || '-attempt-1', 'succeeded',
-       'd_' || md5('ref:' || i.id), '', 'schedule', d.at, d.at + interval '2 seconds', 0
+       'd_' || md5('ref:' || i.id), '', 'schedule', d.at, d.at + interval '2 seconds', 0, ''
 FROM lending_installment AS i
 JOIN lending_loan AS l ON l.id = i.loan_id
 JOIN cards_card AS c ON c.user_id = l.borrower_id
