@@ -119,11 +119,11 @@ WHERE c.id %% 4 = 0 AND c.reserved_phone_encrypted = 'bench'
 """
 RISK_ALERTS = """
 INSERT INTO audit_riskalert (rule, severity, subject_type, subject_id, subject_label, borrower_id,
-                             window_start, reason, evidence, status, raised_at, note)
+                             window_start, reason, evidence, status, raised_at, note, resolution)
 SELECT 'unbind_velocity_user', 'high', 'accounts.user', u.id::text, '139****' || right(u.phone, 4),
        u.id, now() - (u.id %% 365) * interval '1 day', 'many unbinds in a short window', '{}'::jsonb,
        CASE WHEN u.id %% 50 = 0 THEN 'open' ELSE 'resolved' END,
-       now() - (u.id %% 365) * interval '1 day', ''
+       now() - (u.id %% 365) * interval '1 day', '', ''
 FROM accounts_user AS u WHERE u.phone LIKE '+86139%%' AND u.id %% 10 = 0
 """
 # Actions in roughly the proportions a year of traffic leaves: logins and codes most of all.
