@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.contrib.admin.sites import site
 from django.contrib.admin.utils import label_for_field
 from django.core import mail
@@ -66,8 +67,9 @@ def test_the_queue_and_the_case_page_show_the_same_shanghai_times_with_the_zone(
         sla_due_at=datetime(2026, 11, 30, 5, 0, tzinfo=UTC),
     )
     client = admin_login(StaffFactory(role="officer"))
-    queue = text(client.get(QUEUE))
-    page = text(client.get(reverse("admin:audit_reviewcase_change", args=[case.pk])))
+    with time_machine.travel(datetime(2026, 11, 30, 1, 0, tzinfo=UTC)):  # before the deadline: still listed
+        queue = text(client.get(QUEUE))
+        page = text(client.get(reverse("admin:audit_reviewcase_change", args=[case.pk])))
     for shown in (queue, page):
         assert SHANGHAI_1300 in shown and "2026-11-30 06:50 UTC+0800" in shown
         assert "05:00" not in shown and "22:50" not in shown
