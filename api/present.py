@@ -168,3 +168,65 @@ def token_expiry(token):
     from datetime import timedelta
 
     return token.created_at + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+
+
+def pay_card(card) -> dict:
+    return {
+        "id": card.pk,
+        "bank_name": card.bank_name,
+        "masked_number": card.masked_number,
+        "is_repayment": card.is_repayment,
+    }
+
+
+def payment_quote(payment, cards, payment_ref: str) -> dict:
+    """A payment's parts and sums (lending.amounts.Payment), the cards it can come from, and a
+    fresh reference to pay it with."""
+    return {
+        "day": payment.day,
+        "parts": [
+            {
+                "installment": part.installment_id,
+                "number": part.number,
+                "due_date": part.due_date,
+                "principal": part.principal,
+                "interest": part.interest,
+                "late_charge": part.late_charge,
+                "fee": part.fee,
+                "amount": part.amount,
+            }
+            for part in payment.parts
+        ],
+        "principal": payment.principal,
+        "interest": payment.interest,
+        "late_charges": payment.late_charges,
+        "fee": payment.fee,
+        "total": payment.total,
+        "cards": [pay_card(card) for card in cards],
+        "payment_ref": payment_ref,
+    }
+
+
+def receipt(loan, payment_ref: str, attempts) -> dict:
+    """One payment as the receipt page shows it: what was paid, from which card, the bank's reference."""
+    succeeded, pending = attempts[0].Status.SUCCEEDED, attempts[0].Status.PENDING
+    return {
+        "loan": loan.pk,
+        "loan_status": loan.status,
+        "payment_ref": payment_ref,
+        "paid": sum((a.amount for a in attempts if a.status == succeeded), start=0),
+        "card": attempts[0].card.masked_number if attempts[0].card_id else None,
+        "lines": [
+            {
+                "installment": a.installment_id,
+                "number": a.installment.number,
+                "amount": a.amount,
+                "status": a.status,
+                "status_display": str(a.get_status_display()),
+                "failure_reason": a.failure_reason if a.failure_code else None,
+                "bank_reference": a.gateway_reference or None,
+            }
+            for a in attempts
+        ],
+        "pending": any(a.status == pending for a in attempts),
+    }

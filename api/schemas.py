@@ -296,3 +296,74 @@ class PhoneChangeOut(Schema):
 
 class NewPhoneIn(Schema):
     new_phone: str = Field(max_length=32)
+
+
+class PayCardOut(Schema):
+    id: int
+    bank_name: str
+    masked_number: str
+    is_repayment: bool
+
+
+class PaymentPartOut(Schema):
+    installment: int = Field(description="The installment's id")
+    number: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    late_charge: Decimal
+    fee: Decimal
+    amount: Decimal
+
+
+class PaymentQuoteOut(Schema):
+    day: date
+    parts: list[PaymentPartOut]
+    principal: Decimal
+    interest: Decimal
+    late_charges: Decimal
+    fee: Decimal
+    total: Decimal
+    cards: list[PayCardOut] = Field(description="The debit cards the payment can come from")
+    payment_ref: str = Field(description="A fresh reference for this payment: send it back to pay")
+
+
+class PaymentIn(Schema):
+    card: int = Field(ge=1, le=10**18 - 1)
+    code: str = Field(max_length=6, description="The code sent to the account phone for this loan")
+    payment_ref: str = Field(
+        max_length=32, description="From the quote; the same reference sent again pays nothing more"
+    )
+
+
+class RepayIn(PaymentIn):
+    installments: list[int] = Field(description="Ids of the loan's due or overdue installments to pay")
+
+
+class PayoffIn(PaymentIn):
+    total: Decimal = Field(description="The payoff total the borrower was shown")
+
+
+class ReceiptLineOut(Schema):
+    installment: int
+    number: int
+    amount: Decimal
+    status: str
+    status_display: str
+    failure_reason: str | None
+    bank_reference: str | None
+
+
+class ReceiptOut(Schema):
+    loan: int
+    loan_status: str
+    payment_ref: str
+    paid: Decimal
+    card: str | None = Field(description="Masked card number")
+    lines: list[ReceiptLineOut]
+    pending: bool = Field(description="The bank has not answered yet for some lines")
+
+
+class PaymentDone(ReceiptOut):
+    again: bool = Field(description="This payment_ref was already paid: nothing more was debited")
+    notes: list[str] = Field(description="What was left out and why, in words")
