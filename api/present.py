@@ -230,3 +230,32 @@ def receipt(loan, payment_ref: str, attempts) -> dict:
         ],
         "pending": any(a.status == pending for a in attempts),
     }
+
+
+def help_request(case) -> dict:
+    due = None
+    if not case.is_resolved:
+        due = case.resolve_due_at if case.first_answered_at else case.first_answer_due_at
+    return {
+        "id": case.pk,
+        "category": case.category,
+        "category_display": str(case.get_category_display()),
+        "is_complaint": case.is_complaint,
+        "status": case.status,
+        "status_display": str(case.get_status_display()),
+        "card": case.card.masked_number if case.card_id else None,
+        "loan": case.loan_id,
+        "opened_at": case.opened_at,
+        "answer_due_at": due,
+    }
+
+
+def help_message(message) -> dict:
+    reply = message.kind == message.Kind.REPLY
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "by": str(_("Customer service") if reply else _("You")),
+        "body": message.body,
+        "created_at": message.created_at,
+    }

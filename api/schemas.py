@@ -367,3 +367,46 @@ class ReceiptOut(Schema):
 class PaymentDone(ReceiptOut):
     again: bool = Field(description="This payment_ref was already paid: nothing more was debited")
     notes: list[str] = Field(description="What was left out and why, in words")
+
+
+class HelpRequestIn(Schema):
+    category: str = Field(max_length=16, description="card, loan, account, ... (SupportCase.Category)")
+    message: str = Field(max_length=2000, description="Card, ID and phone numbers in it are masked")
+    is_complaint: bool = False
+    card_id: int | None = Field(None, ge=1, le=10**18 - 1, description="One of your cards it is about")
+    loan_id: int | None = Field(None, ge=1, le=10**18 - 1, description="One of your loans it is about")
+    review_case_id: int | None = Field(None, ge=1, le=10**18 - 1)
+
+
+class HelpReplyIn(Schema):
+    text: str = Field(max_length=2000)
+
+
+class HelpMessageOut(Schema):
+    id: int
+    kind: str = Field(description="borrower or reply (internal notes are never shown)")
+    by: str = Field(description="Who wrote it, in words: you or customer service")
+    body: str
+    created_at: datetime
+
+
+class HelpRequestOut(Schema):
+    id: int
+    category: str
+    category_display: str
+    is_complaint: bool
+    status: str
+    status_display: str
+    card: str | None = Field(description="Masked card number")
+    loan: int | None
+    opened_at: datetime
+    answer_due_at: datetime | None = Field(description="When we answer by (none once resolved)")
+
+
+class HelpRequestDetail(HelpRequestOut):
+    messages: list[HelpMessageOut]
+
+
+class HelpRequestPage(Schema):
+    items: list[HelpRequestOut]
+    next_cursor: str | None
