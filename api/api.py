@@ -11,7 +11,7 @@ from ninja.openapi.docs import Swagger
 
 from api import problems
 from api.auth import DeviceTokenAuth
-from api.routes import account, auth, cards, loans, phone, phone_lost, repay, support
+from api.routes import account, auth, cards, loans, phone, phone_lost, privacy, repay, support
 
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
@@ -69,3 +69,4 @@ api.add_router("/loans", repay.router)
 api.add_router("/phone-change", phone.router)
 api.add_router("/phone-lost", phone_lost.router)
 api.add_router("/help-requests", support.router)
+api.add_router("/privacy", privacy.router)

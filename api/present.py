@@ -259,3 +259,34 @@ def help_message(message) -> dict:
         "body": message.body,
         "created_at": message.created_at,
     }
+
+
+def consent(item) -> dict:
+    from privacy.services.consents import DOCUMENT_LABELS, ENDED_ELSEWHERE, WITHDRAWABLE
+
+    withdrawal = getattr(item, "withdrawal", None)
+    consequence = WITHDRAWABLE.get(item.document) or ENDED_ELSEWHERE.get(item.document)
+    return {
+        "id": item.pk,
+        "document": item.document,
+        "document_label": str(DOCUMENT_LABELS.get(item.document, item.document)),
+        "version": item.version,
+        "language": item.language,
+        "accepted_at": item.accepted_at,
+        "active": withdrawal is None,
+        "withdrawn_at": withdrawal.withdrawn_at if withdrawal else None,
+        "withdrawable": item.document in WITHDRAWABLE and withdrawal is None,
+        "consequence": str(consequence) if consequence else None,
+    }
+
+
+def data_copy(copy) -> dict:
+    return {
+        "id": copy.pk,
+        "status": copy.status,
+        "status_display": str(copy.get_status_display()),
+        "percent": copy.percent,
+        "requested_at": copy.requested_at,
+        "expires_at": copy.expires_at,
+        "downloadable": copy.downloadable,
+    }

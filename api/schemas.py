@@ -63,6 +63,9 @@ class TokenOut(Schema):
     token_id: int
     device_name: str
     expires_at: datetime = Field(description="The latest the token can live; it also ends when unused")
+    closure_cancelled: bool = Field(
+        False, description="Signing in cancelled the closing of the account asked for before"
+    )
 
 
 class RegisterIn(Schema):
@@ -410,3 +413,58 @@ class HelpRequestDetail(HelpRequestOut):
 class HelpRequestPage(Schema):
     items: list[HelpRequestOut]
     next_cursor: str | None
+
+
+class ConsentOut(Schema):
+    id: int
+    document: str
+    document_label: str
+    version: str
+    language: str
+    accepted_at: datetime
+    active: bool
+    withdrawn_at: datetime | None
+    withdrawable: bool
+    consequence: str | None = Field(description="What withdrawing means, or where the consent ends")
+
+
+class ConsentDetail(ConsentOut):
+    text: str | None = Field(description="The text agreed to (none if that version is no longer held)")
+
+
+class ConsentList(Schema):
+    items: list[ConsentOut]
+
+
+class DataCopyOut(Schema):
+    id: int
+    status: str
+    status_display: str
+    percent: int
+    requested_at: datetime
+    expires_at: datetime | None
+    downloadable: bool
+
+
+class DataCopyList(Schema):
+    items: list[DataCopyOut]
+
+
+class ClosureIn(Schema):
+    password: str = Field(max_length=128)
+    code: str = Field(max_length=6)
+    understood: bool = Field(description="The borrower understands the account cannot be restored")
+
+
+class ClosureOut(Schema):
+    status: str
+    status_display: str
+    requested_at: datetime
+    effective_at: datetime
+    detail: str
+
+
+class ClosureStatusOut(Schema):
+    blockers: list[str] = Field(description="What stands in the way of closing, in words")
+    cooling_off_days: int
+    pending: ClosureOut | None = None
