@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from accounts.models import Consent, SmsCode
-from accounts.policies import policy_version
+from accounts.policies import current_policy, policy_version
 from api import present
 from api.auth import require_recent_password
 from api.routes.auth import ERRORS, valid
@@ -37,6 +37,7 @@ from privacy.models import DataCopy
 from privacy.services import (
     account_closure_request,
     closure_blockers,
+    consent_give,
     consent_withdraw,
     data_copy_download,
     data_copy_request,
@@ -72,6 +73,14 @@ def _closure(closure) -> dict:
 @router.get("/consents", response={200: ConsentList, **ERRORS})
 def consents(request):
     return {"items": [present.consent(item) for item in selectors.consents_of(request.auth.user)]}
+
+
+@router.post("/consents/marketing", response={201: ConsentOut, **ERRORS})
+def marketing_give(request):
+    """Agree to hear about products and offers (the one consent given here; withdraw it by id)."""
+    return Status(
+        201, present.consent(consent_give(actor=request.auth.user, policy=current_policy("marketing")))
+    )
 
 
 @router.get("/consents/{id:consent_id}", response={200: ConsentDetail, **ERRORS})

@@ -43,6 +43,10 @@ def test_consents_list_read_and_withdraw(api_as):
     kept = app.post(f"/privacy/consents/{privacy.pk}/withdraw")
     assert kept.status_code == 422 and kept.json()["code"] == "not_withdrawable"
     assert "close your account" in kept.json()["detail"]
+    marketing = app.post("/privacy/consents/marketing")
+    assert marketing.status_code == 201 and marketing.json()["withdrawable"] is True
+    twice = app.post("/privacy/consents/marketing")
+    assert twice.status_code == 422 and twice.json()["code"] == "already"
 
 
 def test_data_copy_asked_followed_and_downloaded_once(api_as, deliver, last_code):
