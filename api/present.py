@@ -290,3 +290,11 @@ def data_copy(copy) -> dict:
         "expires_at": copy.expires_at,
         "downloadable": copy.downloadable,
     }
+
+
+def code_sent(user) -> dict:
+    """A code went to the account phone: said with the number masked."""
+    return {
+        "detail": _("We sent a code to %(phone)s.") % {"phone": user.masked_phone},
+        "phone": user.masked_phone,
+    }

@@ -18,7 +18,6 @@ from accounts.policies import current_policy, policy_version
 from api import present
 from api.auth import require_recent_password
 from api.routes.auth import ERRORS, valid
-from api.routes.cards import _code_sent
 from api.schemas import (
     ClosureIn,
     ClosureOut,
@@ -115,7 +114,7 @@ def copy_code(request):
     require_recent_password(request)
     user = request.auth.user
     privacy_code_send(actor=user, purpose=Purpose.DATA_COPY)
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/copies", response={201: DataCopyOut, **ERRORS})
@@ -163,7 +162,7 @@ def closure_code(request):
     require_recent_password(request)
     user = request.auth.user
     privacy_code_send(actor=user, purpose=Purpose.ACCOUNT_CLOSE)
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/closure", response={201: ClosureOut, **ERRORS})

@@ -17,7 +17,6 @@ from accounts.services import ensure_not_frozen
 from api import present
 from api.problems import ApiProblem
 from api.routes.auth import ERRORS, valid
-from api.routes.cards import _code_sent
 from api.routes.loans import own_loan
 from api.schemas import CodeSent, ObjectId, PaymentDone, PaymentQuoteOut, PayoffIn, ReceiptOut, RepayIn
 from lending import selectors
@@ -73,7 +72,7 @@ def repay_quote(request, loan_id: ObjectId):
 def repay_code(request, loan_id: ObjectId):
     user, loan = _paying(request, loan_id)
     loan_repay_code_send(actor=user, loan=loan, purpose=Purpose.LOAN_REPAY)
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/{id:loan_id}/repay", response={201: PaymentDone, **ERRORS})
@@ -108,7 +107,7 @@ def payoff_quote(request, loan_id: ObjectId):
 def payoff_code(request, loan_id: ObjectId):
     user, loan = _paying(request, loan_id)
     loan_repay_code_send(actor=user, loan=loan, purpose=Purpose.LOAN_PAYOFF)
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/{id:loan_id}/payoff", response={201: PaymentDone, **ERRORS})
