@@ -11,7 +11,7 @@ from ninja.openapi.docs import Swagger
 
 from api import problems
 from api.auth import DeviceTokenAuth
-from api.routes import account, auth, cards, loans, phone, phone_lost
+from api.routes import account, auth, cards, loans, phone, phone_lost, privacy, repay, support
 
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
@@ -65,5 +65,8 @@ api.add_router("/auth", auth.router)
 api.add_router("/", account.router)
 api.add_router("/cards", cards.router)
 api.add_router("/loans", loans.router)
+api.add_router("/loans", repay.router)
 api.add_router("/phone-change", phone.router)
 api.add_router("/phone-lost", phone_lost.router)
+api.add_router("/help-requests", support.router)
+api.add_router("/privacy", privacy.router)

@@ -168,3 +168,133 @@ def token_expiry(token):
     from datetime import timedelta
 
     return token.created_at + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+
+
+def pay_card(card) -> dict:
+    return {
+        "id": card.pk,
+        "bank_name": card.bank_name,
+        "masked_number": card.masked_number,
+        "is_repayment": card.is_repayment,
+    }
+
+
+def payment_quote(payment, cards, payment_ref: str) -> dict:
+    """A payment's parts and sums (lending.amounts.Payment), the cards it can come from, and a
+    fresh reference to pay it with."""
+    return {
+        "day": payment.day,
+        "parts": [
+            {
+                "installment": part.installment_id,
+                "number": part.number,
+                "due_date": part.due_date,
+                "principal": part.principal,
+                "interest": part.interest,
+                "late_charge": part.late_charge,
+                "fee": part.fee,
+                "amount": part.amount,
+            }
+            for part in payment.parts
+        ],
+        "principal": payment.principal,
+        "interest": payment.interest,
+        "late_charges": payment.late_charges,
+        "fee": payment.fee,
+        "total": payment.total,
+        "cards": [pay_card(card) for card in cards],
+        "payment_ref": payment_ref,
+    }
+
+
+def receipt(loan, payment_ref: str, attempts) -> dict:
+    """One payment as the receipt page shows it: what was paid, from which card, the bank's reference."""
+    succeeded, pending = attempts[0].Status.SUCCEEDED, attempts[0].Status.PENDING
+    return {
+        "loan": loan.pk,
+        "loan_status": loan.status,
+        "payment_ref": payment_ref,
+        "paid": sum((a.amount for a in attempts if a.status == succeeded), start=0),
+        "card": attempts[0].card.masked_number if attempts[0].card_id else None,
+        "lines": [
+            {
+                "installment": a.installment_id,
+                "number": a.installment.number,
+                "amount": a.amount,
+                "status": a.status,
+                "status_display": str(a.get_status_display()),
+                "failure_reason": a.failure_reason if a.failure_code else None,
+                "bank_reference": a.gateway_reference or None,
+            }
+            for a in attempts
+        ],
+        "pending": any(a.status == pending for a in attempts),
+    }
+
+
+def help_request(case) -> dict:
+    due = None
+    if not case.is_resolved:
+        due = case.resolve_due_at if case.first_answered_at else case.first_answer_due_at
+    return {
+        "id": case.pk,
+        "category": case.category,
+        "category_display": str(case.get_category_display()),
+        "is_complaint": case.is_complaint,
+        "status": case.status,
+        "status_display": str(case.get_status_display()),
+        "card": case.card.masked_number if case.card_id else None,
+        "loan": case.loan_id,
+        "opened_at": case.opened_at,
+        "answer_due_at": due,
+    }
+
+
+def help_message(message) -> dict:
+    reply = message.kind == message.Kind.REPLY
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "by": str(_("Customer service") if reply else _("You")),
+        "body": message.body,
+        "created_at": message.created_at,
+    }
+
+
+def consent(item) -> dict:
+    from privacy.services.consents import DOCUMENT_LABELS, ENDED_ELSEWHERE, WITHDRAWABLE
+
+    withdrawal = getattr(item, "withdrawal", None)
+    consequence = WITHDRAWABLE.get(item.document) or ENDED_ELSEWHERE.get(item.document)
+    return {
+        "id": item.pk,
+        "document": item.document,
+        "document_label": str(DOCUMENT_LABELS.get(item.document, item.document)),
+        "version": item.version,
+        "language": item.language,
+        "accepted_at": item.accepted_at,
+        "active": withdrawal is None,
+        "withdrawn_at": withdrawal.withdrawn_at if withdrawal else None,
+        "withdrawable": item.document in WITHDRAWABLE and withdrawal is None,
+        "consequence": str(consequence) if consequence else None,
+    }
+
+
+def data_copy(copy) -> dict:
+    return {
+        "id": copy.pk,
+        "status": copy.status,
+        "status_display": str(copy.get_status_display()),
+        "percent": copy.percent,
+        "requested_at": copy.requested_at,
+        "expires_at": copy.expires_at,
+        "downloadable": copy.downloadable,
+    }
+
+
+def code_sent(user) -> dict:
+    """A code went to the account phone: said with the number masked."""
+    return {
+        "detail": _("We sent a code to %(phone)s.") % {"phone": user.masked_phone},
+        "phone": user.masked_phone,
+    }

@@ -63,6 +63,9 @@ class TokenOut(Schema):
     token_id: int
     device_name: str
     expires_at: datetime = Field(description="The latest the token can live; it also ends when unused")
+    closure_cancelled: bool = Field(
+        False, description="Signing in cancelled the closing of the account asked for before"
+    )
 
 
 class RegisterIn(Schema):
@@ -296,3 +299,172 @@ class PhoneChangeOut(Schema):
 
 class NewPhoneIn(Schema):
     new_phone: str = Field(max_length=32)
+
+
+class PayCardOut(Schema):
+    id: int
+    bank_name: str
+    masked_number: str
+    is_repayment: bool
+
+
+class PaymentPartOut(Schema):
+    installment: int = Field(description="The installment's id")
+    number: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    late_charge: Decimal
+    fee: Decimal
+    amount: Decimal
+
+
+class PaymentQuoteOut(Schema):
+    day: date
+    parts: list[PaymentPartOut]
+    principal: Decimal
+    interest: Decimal
+    late_charges: Decimal
+    fee: Decimal
+    total: Decimal
+    cards: list[PayCardOut] = Field(description="The debit cards the payment can come from")
+    payment_ref: str = Field(description="A fresh reference for this payment: send it back to pay")
+
+
+class PaymentIn(Schema):
+    card: int = Field(ge=1, le=10**18 - 1)
+    code: str = Field(max_length=6, description="The code sent to the account phone for this loan")
+    payment_ref: str = Field(
+        max_length=32, description="From the quote; the same reference sent again pays nothing more"
+    )
+
+
+class RepayIn(PaymentIn):
+    installments: list[int] = Field(description="Ids of the loan's due or overdue installments to pay")
+
+
+class PayoffIn(PaymentIn):
+    total: Decimal = Field(description="The payoff total the borrower was shown")
+
+
+class ReceiptLineOut(Schema):
+    installment: int
+    number: int
+    amount: Decimal
+    status: str
+    status_display: str
+    failure_reason: str | None
+    bank_reference: str | None
+
+
+class ReceiptOut(Schema):
+    loan: int
+    loan_status: str
+    payment_ref: str
+    paid: Decimal
+    card: str | None = Field(description="Masked card number")
+    lines: list[ReceiptLineOut]
+    pending: bool = Field(description="The bank has not answered yet for some lines")
+
+
+class PaymentDone(ReceiptOut):
+    again: bool = Field(description="This payment_ref was already paid: nothing more was debited")
+    notes: list[str] = Field(description="What was left out and why, in words")
+
+
+class HelpRequestIn(Schema):
+    category: str = Field(max_length=16, description="card, loan, account, ... (SupportCase.Category)")
+    message: str = Field(max_length=2000, description="Card, ID and phone numbers in it are masked")
+    is_complaint: bool = False
+    card_id: int | None = Field(None, ge=1, le=10**18 - 1, description="One of your cards it is about")
+    loan_id: int | None = Field(None, ge=1, le=10**18 - 1, description="One of your loans it is about")
+    review_case_id: int | None = Field(None, ge=1, le=10**18 - 1)
+
+
+class HelpReplyIn(Schema):
+    text: str = Field(max_length=2000)
+
+
+class HelpMessageOut(Schema):
+    id: int
+    kind: str = Field(description="borrower or reply (internal notes are never shown)")
+    by: str = Field(description="Who wrote it, in words: you or customer service")
+    body: str
+    created_at: datetime
+
+
+class HelpRequestOut(Schema):
+    id: int
+    category: str
+    category_display: str
+    is_complaint: bool
+    status: str
+    status_display: str
+    card: str | None = Field(description="Masked card number")
+    loan: int | None
+    opened_at: datetime
+    answer_due_at: datetime | None = Field(description="When we answer by (none once resolved)")
+
+
+class HelpRequestDetail(HelpRequestOut):
+    messages: list[HelpMessageOut]
+
+
+class HelpRequestPage(Schema):
+    items: list[HelpRequestOut]
+    next_cursor: str | None
+
+
+class ConsentOut(Schema):
+    id: int
+    document: str
+    document_label: str
+    version: str
+    language: str
+    accepted_at: datetime
+    active: bool
+    withdrawn_at: datetime | None
+    withdrawable: bool
+    consequence: str | None = Field(description="What withdrawing means, or where the consent ends")
+
+
+class ConsentDetail(ConsentOut):
+    text: str | None = Field(description="The text agreed to (none if that version is no longer held)")
+
+
+class ConsentList(Schema):
+    items: list[ConsentOut]
+
+
+class DataCopyOut(Schema):
+    id: int
+    status: str
+    status_display: str
+    percent: int
+    requested_at: datetime
+    expires_at: datetime | None
+    downloadable: bool
+
+
+class DataCopyList(Schema):
+    items: list[DataCopyOut]
+
+
+class ClosureIn(Schema):
+    password: str = Field(max_length=128)
+    code: str = Field(max_length=6)
+    understood: bool = Field(description="The borrower understands the account cannot be restored")
+
+
+class ClosureOut(Schema):
+    status: str
+    status_display: str
+    requested_at: datetime
+    effective_at: datetime
+    detail: str
+
+
+class ClosureStatusOut(Schema):
+    blockers: list[str] = Field(description="What stands in the way of closing, in words")
+    cooling_off_days: int
+    pending: ClosureOut | None = None

@@ -43,6 +43,12 @@ def loan_of(user, loan_id: int) -> Loan:
     return loans.get(pk=loan_id, borrower=user)
 
 
+def payment_of(loan: Loan, payment_ref: str) -> list[DebitAttempt]:
+    """The debit attempts of one borrower payment of the loan (its receipt), by installment."""
+    attempts = DebitAttempt.objects.filter(installment__loan=loan, payment_ref=payment_ref)
+    return list(attempts.select_related("installment", "card").order_by("installment__number"))
+
+
 def repay_summary(loan: Loan) -> dict:
     """What the loan page leads with: what is overdue (how much, how many days), what is due
     today, and whether the loan can be paid off (from the prefetched schedule, no query)."""

@@ -179,11 +179,7 @@ def _to_receipt(request, loan: Loan, repayment):
 def receipt(request, loan_id: int, payment_ref: str):
     """The receipt of one payment: what was paid, from which card, and the bank's reference."""
     loan = _own_loan(request, loan_id)
-    attempts = list(
-        DebitAttempt.objects.filter(installment__loan=loan, payment_ref=payment_ref)
-        .select_related("installment", "card")
-        .order_by("installment__number")
-    )
+    attempts = selectors.payment_of(loan, payment_ref)
     if not attempts:
         raise Http404
     paid = sum((a.amount for a in attempts if a.status == DebitAttempt.Status.SUCCEEDED), start=0)

@@ -54,6 +54,7 @@ from api.services import (
     sign_in_ticket_find,
 )
 from lending.pii import mask_phone
+from privacy.services import account_closure_cancel
 
 router = Router(tags=["sign-in"])
 Purpose = SmsCode.Purpose
@@ -155,7 +156,8 @@ def sign_in_verify(request, payload: SignInVerifyIn):
     token, secret = device_token_create(
         user=ticket.user, device_id=ticket.device_id, device_name=ticket.device_name, ticket=ticket
     )
-    return Status(201, _token_answer(token, secret))
+    cancelled = account_closure_cancel(actor=ticket.user)  # as the web sign-in does (privacy.signals)
+    return Status(201, {**_token_answer(token, secret), "closure_cancelled": cancelled is not None})
 
 
 @router.post("/password-reset", auth=None, response={200: CodeSent, **ERRORS})

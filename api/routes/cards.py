@@ -67,13 +67,6 @@ def _fresh(card: Card) -> Card:
     return selectors.cards_of(card.user).filter(pk=card.pk).first() or card
 
 
-def _code_sent(user) -> dict:
-    return {
-        "detail": _("We sent a code to %(phone)s.") % {"phone": user.masked_phone},
-        "phone": user.masked_phone,
-    }
-
-
 @router.get("", response={200: CardList, **ERRORS})
 def card_list(request):
     user = request.auth.user
@@ -134,7 +127,7 @@ def bind_confirm(request, request_id: ObjectId, payload: BindConfirmIn):
 def unbind_all_code(request):
     user = sensitive(request)
     card_action_code_send(actor=user, purpose=Purpose.CARDS_UNBIND_ALL, target=user.pk)
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/unbind-all", response={200: UnbindAllOut, **ERRORS})
@@ -183,7 +176,7 @@ def card_code(request, card_id: ObjectId, payload: CardCodeIn):
             _("%(card)s is a credit card: loans are repaid from debit cards only.") % {"card": card},
         )
     card_action_code_send(actor=user, purpose=payload.purpose, target=targets[payload.purpose])
-    return _code_sent(user)
+    return present.code_sent(user)
 
 
 @router.post("/{id:card_id}/repayment", response={200: CardOut, **ERRORS})

@@ -34,6 +34,11 @@ def test_another_borrower_gets_404_for_every_api_object_path(owned, client):  # 
             "new_card": owned["card_id"],
             "purpose": "card_unbind",
             "accept_agreement": True,
+            "card": owned["card_id"],
+            "payment_ref": owned["payment_ref"],
+            "installments": [],
+            "total": "1.00",
+            "text": "mine now",
         }
     )
     before, events_before = snapshot(), AuditEvent.objects.count()
