@@ -38,6 +38,9 @@ _RUN_RE = re.compile(
 )
 _GROUP_RE = re.compile(r"\d+|[Xx]")
 _IPV4_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")  # 180.101.149.11 is an address, not a phone number
+# 0.006530259001010563 is a float as Python writes it (a task's run time in a log line): one
+# digit, a dot and a long tail no one types a card, ID or phone number as.
+_FRACTION_RE = re.compile(r"\d\.\d{13,}")
 # Digit values for Luhn sums, plain and doubled (twice the digit, minus 9 past 9); X counts 0.
 _PLAIN = bytes.maketrans(b"0123456789X", bytes((0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0)))
 _DOUBLED = bytes.maketrans(b"0123456789X", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9, 0)))
@@ -144,8 +147,8 @@ class _Run:
 def _numbers(text: str):
     """``(start, end, kind, digits)`` of each personal number in ``text``, left to right."""
     for found in _RUN_RE.finditer(text):
-        if _IPV4_RE.fullmatch(found.group()):  # risk alerts name IP addresses; logs show them
-            continue
+        if _IPV4_RE.fullmatch(found.group()) or _FRACTION_RE.fullmatch(found.group()):
+            continue  # risk alerts name IP addresses and logs show them; fractions are amounts and times
         # Flat lists of ints and strings: a megabyte of digits makes no tuples for the GC to walk.
         begins, finishes, parts, starts, ends, length = [], [], [], [], {}, 0
         for group in _GROUP_RE.finditer(text, found.start(), found.end()):

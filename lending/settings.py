@@ -195,7 +195,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "lending.middleware.PrivatePagesMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.VerifiedSignInMiddleware",  # django-otp's, user and device in one query
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lending.csp.ContentSecurityPolicyMiddleware",
@@ -239,6 +239,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # sign-out seen by one process would not reach the others.
 SHARED_CACHE = CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 if SHARED_CACHE:
+    CACHES["default"]["BACKEND"] = "lending.cache.RedisCache"  # Django's, one client per process
     # A hung Redis must not hang pages: a cache call gives up after a quarter of a second.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.25)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.25)

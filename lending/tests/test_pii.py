@@ -206,3 +206,9 @@ def test_the_log_filter_redacts_messages_and_tracebacks():
 
 def test_redact_leaves_ordinary_text_alone():
     assert redact("request 42 took 13 ms") == "request 42 took 13 ms"
+
+
+def test_a_float_in_a_log_line_is_not_a_number_someone_typed():
+    line = "Task audit.tasks.notify_officers succeeded in 0.006530259001010563s: 0 {'runtime': 0.006530259001010563}"
+    assert find_pii(line) == []
+    assert find_pii("138.00138000") == ["phone"]  # a dotted mobile number is still one

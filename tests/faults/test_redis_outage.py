@@ -31,7 +31,7 @@ def redis_port(settings, monkeypatch):
     port = free_port()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "lending.cache.RedisCache",  # production's (lending/settings.py)
             "LOCATION": f"redis://127.0.0.1:{port}/1",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }

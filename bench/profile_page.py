@@ -1,0 +1,61 @@
+"""Where one page's CPU goes: cProfile of N requests through Django's test client on the
+production settings (those of bench/http_load.py), signed in as its demo borrower or officer.
+
+    .venv/bin/python bench/profile_page.py /cards/ [--requests 200] [--who borrower|officer]
+        [--sort tottime|cumulative] [--limit 40] [--database lending_bench_http]
+
+Reads the database bench/http_load.py built (run that first; ``--database`` for another one).
+The first request is made before profiling starts, so imports and caches warmed once are left
+out; the figure printed is the mean wall time per request under the profiler, to compare runs.
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.http_load import DATABASE, sessions  # noqa: E402
+from bench.production_env import environment  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--who", choices=("borrower", "officer", "anonymous"), default="borrower")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--plain", action="store_true", help="only the mean time, without the profiler")
+    args = parser.parse_args()
+    environment(args.database, settings="bench.http_settings")
+    borrower, officer, _ = sessions()
+    from django.test import Client
+
+    cookie = {"borrower": borrower, "officer": officer}.get(args.who, "")
+    client = Client(HTTP_COOKIE=cookie, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="127.0.0.1")
+    first = client.get(args.path, follow=True)
+    query = first.request["QUERY_STRING"]
+    path = first.request["PATH_INFO"] + (f"?{query}" if query else "")
+    if first.status_code != 200:
+        raise SystemExit(f"{args.path} answered {first.status_code}")
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    if not args.plain:
+        profile.enable()
+    for _ in range(args.requests):
+        client.get(path)
+    profile.disable()
+    spent = (time.perf_counter() - started) / args.requests * 1000
+    under = "without" if args.plain else "under"
+    print(f"{path}: {spent:.2f} ms per request {under} the profiler ({args.requests} requests)")
+    if not args.plain:
+        pstats.Stats(profile).strip_dirs().sort_stats(args.sort).print_stats(args.limit)
+
+
+if __name__ == "__main__":
+    main()
