@@ -6,8 +6,6 @@ has its own) on a free port, with its own data directory and a key pair made for
 """
 
 import contextlib
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,7 @@ import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.sandbox_servers import SandboxAdmin, running
 
 
 def key_pair(directory: Path, name: str) -> tuple[Path, Path]:
@@ -38,7 +36,7 @@ def key_pair(directory: Path, name: str) -> tuple[Path, Path]:
 
 
 @dataclass
-class BankServer:
+class BankServer(SandboxAdmin):
     """A running sandbox bank and its admin endpoints (sandboxes/bank/README.md)."""
 
     url: str
@@ -48,11 +46,6 @@ class BankServer:
     log: Path
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10, trust_env=False))
 
-    def admin(self, method: str, path: str, payload: dict | None = None) -> dict:
-        response = self.client.request(method, f"{self.url}{path}", json=payload)
-        assert response.status_code == 200, response.text
-        return response.json()
-
     def environment(self) -> dict[str, str]:
         """The variables that point a platform process of its own (manage.py, a worker) here."""
         return {
@@ -60,9 +53,6 @@ class BankServer:
             "BANK_PLATFORM_PRIVATE_KEY": str(self.platform_private_key),
             "BANK_PUBLIC_KEY": str(self.bank_public_key),
         }
-
-    def reset(self) -> None:
-        self.admin("POST", "/sandbox/reset")
 
     def arm(self, fault: str, **options) -> dict:
         return self.admin("POST", "/sandbox/faults", {"fault": fault, **options})["armed"]
@@ -130,46 +120,14 @@ class _Clock:
         self.sync()
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def bank_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("sandbox-bank")
     platform_private, platform_public = key_pair(data, "platform")
-    log = data / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "sandboxes.bank",
-        "--port",
-        "0",
-        "--data-dir",
-        str(data),
-        "--platform-public-key",
-        str(platform_public),
-        "--notice-retry-seconds",
-        "0.05",
-        "--notice-timeout",
-        "2",
-    ]
-    with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    url_file, deadline = data / "url", time.monotonic() + 30
-    while not (url_file.exists() and _answers(url_file.read_text())):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the sandbox bank did not start:\n{log.read_text()}")
-        time.sleep(0.05)
-    try:
-        yield BankServer(url_file.read_text(), data, platform_private, data / "bank_public.pem", log)
-    finally:
-        process.terminate()  # the server's own client is closed with the process
-        process.wait(timeout=10)
+    options = ["--platform-public-key", str(platform_public), "--notice-retry-seconds", "0.05"]
+    options += ["--notice-timeout", "2"]
+    with running("sandboxes.bank", data, *options, name="the sandbox bank") as (url, log):
+        yield BankServer(url, data, platform_private, data / "bank_public.pem", log)
 
 
 @pytest.fixture

@@ -7,9 +7,6 @@ the simulator); ``faceid`` also empties its call log and liveness sessions first
 the admin endpoints.
 """
 
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +14,8 @@ import httpx
 import pytest
 from django.test import override_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.sandbox_servers import SandboxAdmin, running
+
 SECRET_ID = "AKIDtestsession000000000000000000000"
 SECRET_KEY = "test-session-faceid-secret-key"
 RULE_ID = "test-rule"
@@ -26,21 +24,13 @@ TIMEOUT = 3  # a loaded machine (browser tests beside) must not make a normal an
 
 
 @dataclass
-class FaceIdServer:
+class FaceIdServer(SandboxAdmin):
     """A running simulator and its admin endpoints (sandboxes/faceid/README.md)."""
 
     url: str
     data_dir: Path
     log: Path
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10, trust_env=False))
-
-    def admin(self, method: str, path: str, payload: dict | None = None) -> dict:
-        response = self.client.request(method, f"{self.url}{path}", json=payload)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        self.admin("POST", "/sandbox/reset")
 
     def calls(self, action: str = "") -> list[dict]:
         return [
@@ -61,47 +51,13 @@ class FaceIdServer:
         assert self.admin("POST", f"/sandbox/liveness/{biz_token}/finish", {"source": source})["finished"]
 
 
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def faceid_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("sandbox-faceid")
-    log = data / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "sandboxes.faceid",
-        "--port",
-        "0",
-        "--data-dir",
-        str(data),
-        "--secret-id",
-        SECRET_ID,
-        "--secret-key",
-        SECRET_KEY,
-        "--rule-id",
-        RULE_ID,
-        "--slow-seconds",
-        str(SLOW_SECONDS),
-    ]
-    with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    url_file, deadline = data / "url", time.monotonic() + 30
-    while not (url_file.exists() and _answers(url_file.read_text())):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the FaceID simulator did not start:\n{log.read_text()}")
-        time.sleep(0.05)
-    try:
-        yield FaceIdServer(url_file.read_text(), data, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    options = ["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--rule-id", RULE_ID]
+    options += ["--slow-seconds", str(SLOW_SECONDS)]
+    with running("sandboxes.faceid", data, *options, name="the FaceID simulator") as (url, log):
+        yield FaceIdServer(url, data, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
