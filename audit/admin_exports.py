@@ -76,7 +76,7 @@ class AuditExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     return self._stream(request, spec)
                 export = audit_export_request(actor=request.user, spec=spec)
             except ExportRefused as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, exc.as_form_error())
             else:
                 self.message_user(
                     request, _("Export %(export)s queued.") % {"export": export}, messages.SUCCESS

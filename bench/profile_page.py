@@ -1,7 +1,8 @@
 """Where one page's CPU goes: cProfile of N requests through Django's test client on the
-production settings (those of bench/http_load.py), signed in as its demo borrower or officer.
+production settings (those of bench/http_load.py), signed in as its demo borrower or officer,
+or as the borrower's app with a device token (``--who app``, for /api/v1/ paths).
 
-    .venv/bin/python bench/profile_page.py /cards/ [--requests 200] [--who borrower|officer]
+    .venv/bin/python bench/profile_page.py /cards/ [--requests 200] [--who borrower|officer|app]
         [--sort tottime|cumulative] [--limit 40] [--database lending_bench_http]
 
 Reads the database bench/http_load.py built (run that first; ``--database`` for another one).
@@ -26,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--who", choices=("borrower", "officer", "anonymous"), default="borrower")
+    parser.add_argument("--who", choices=("borrower", "officer", "app", "anonymous"), default="borrower")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("--database", default=DATABASE)
@@ -37,7 +38,12 @@ def main() -> None:
     from django.test import Client
 
     cookie = {"borrower": borrower, "officer": officer}.get(args.who, "")
-    client = Client(HTTP_COOKIE=cookie, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="127.0.0.1")
+    headers = {"HTTP_COOKIE": cookie, "HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "127.0.0.1"}
+    if args.who == "app":
+        from bench.api_load import device_token
+
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {device_token()}"
+    client = Client(**headers)
     first = client.get(args.path, follow=True)
     query = first.request["QUERY_STRING"]
     path = first.request["PATH_INFO"] + (f"?{query}" if query else "")

@@ -63,7 +63,7 @@ def bind(request):
         try:
             bind_request = card_bind_start(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
             help_url = help_url_for_refusal(exc.code)
         else:
             messages.success(
@@ -93,7 +93,7 @@ def bind_confirm(request, request_id):
                 actor=request.user, request=bind_request, code=form.cleaned_data["code"], agreement=policy
             )
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             if card.status == Card.Status.PENDING_REVIEW:
                 messages.info(
@@ -161,7 +161,7 @@ def repayment(request, card_id):
         try:
             card_repayment_set(actor=request.user, card=card, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             messages.success(request, _("Your loans are now repaid from %(card)s.") % {"card": card})
             return redirect("cards:list")
@@ -179,7 +179,7 @@ def unbind(request, card_id):
         try:
             card = card_unbind(actor=request.user, card=card, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             return _after_unbind(request, card)
     swap_form = SwapForm(initial={"new_card": request.session.get("swap_to")}, candidates=candidates)
@@ -224,7 +224,7 @@ def swap(request, card_id):
                 code=form.cleaned_data["code"],
             )
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             request.session.pop("swap_to", None)
             messages.success(
@@ -254,7 +254,7 @@ def unbind_all(request):
         try:
             cards = cards_unbind_all(actor=request.user, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             _tell_unbind_all_outcome(request, cards)
             return redirect("cards:list")
@@ -305,7 +305,7 @@ def step_up(request, card_id):
                 return_url=request.build_absolute_uri(reverse("cards:step_up_back")),
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            exc.tell(request)
             return redirect("cards:list")
         return redirect("cards:step_up_go", card.pk)
     context = {"card": card, "form": form, "biometrics": current_policy("biometrics")}
@@ -340,7 +340,7 @@ def step_up_back(request):
     try:
         card = step_up_face_finish(actor=request.user, biz_token=token[:64])
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
     else:
         if card.status == Card.Status.UNBOUND:
             messages.success(request, _("The face check passed: %(card)s is unbound.") % {"card": card})

@@ -135,7 +135,7 @@ class LoanAdmin(ClosedAccountsRestrictedMixin, ReadOnlyAdminMixin, SimpleHistory
             try:
                 loan = loan_create(actor=request.user, **form.loan_terms())
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, exc.as_form_error())
             else:
                 self.message_user(request, _("%(loan)s disbursed.") % {"loan": loan}, messages.SUCCESS)
                 return redirect(reverse("admin:lending_loan_change", args=[loan.pk]))

@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's form templates, for FORM_RENDERER below
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -222,6 +223,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render with the project's templates: error lists carry each error's code
+# (templates/django/forms/errors/list/ul.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":

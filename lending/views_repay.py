@@ -105,7 +105,7 @@ def repay(request, loan_id: int):
                     payment_ref=form.cleaned_data["payment_ref"],
                 )
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, exc.as_form_error())
             else:
                 _draft_end(request, loan, "repay")
                 return _to_receipt(request, loan, repayment)
@@ -151,7 +151,7 @@ def payoff(request, loan_id: int):
                 total=quote.total,
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             _draft_end(request, loan, "payoff")
             return _to_receipt(request, loan, repayment)

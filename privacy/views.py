@@ -77,7 +77,7 @@ def consent_withdraw_view(request, consent_id):
     try:
         consent_withdraw(actor=request.user, consent=consent)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
     else:
         messages.success(request, _("Your consent is withdrawn."))
     return redirect("privacy:centre")
@@ -89,7 +89,7 @@ def marketing_give(request):
     try:
         consent_give(actor=request.user, policy=current_policy("marketing"))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
     else:
         messages.success(request, _("Thank you: we may tell you about products and offers."))
     return redirect("privacy:centre")
@@ -102,7 +102,7 @@ def copy_request(request):
         try:
             copy = data_copy_request(actor=request.user, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             return redirect("privacy:copy", copy.pk)
     return render(request, "privacy/copy_request.html", {"form": form})
@@ -132,7 +132,7 @@ def copy_download(request, copy_id):
     try:
         content = data_copy_download(actor=request.user, copy=copy)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
         return redirect("privacy:copy", copy.pk)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="my-data-{copy.pk}.zip"'
@@ -150,7 +150,7 @@ def close(request):
                 actor=request.user, password=form.cleaned_data["password"], code=form.cleaned_data["code"]
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             auth_logout(request)
             return render(request, "privacy/closure_requested.html", {"closure": closure})

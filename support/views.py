@@ -45,7 +45,7 @@ def case_new(request):
         try:
             case = support_case_open(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             messages.success(
                 request, _("Your request is received. We answer in the app and by text message.")
@@ -62,7 +62,7 @@ def case_detail(request, case_id):
         try:
             support_case_borrower_reply(actor=request.user, case=case, text=form.cleaned_data["text"])
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             messages.success(request, _("Your reply is sent."))
             return redirect("support:detail", case.pk)
@@ -115,7 +115,7 @@ def signed_out_code(request):
                 message=decrypt(pending["message"]),
             )
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             session.forget(request, SIGNED_OUT_FLOW)
             return render(request, "support/signed_out_done.html", {"case": case})

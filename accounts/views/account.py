@@ -63,7 +63,7 @@ def reauth(request):
                 phone=None, user=request.user, password=form.cleaned_data["password"], step="reauth"
             )
         except LoginRefused as exc:
-            form.add_error("password", exc.message)
+            form.add_error("password", exc.as_form_error())
         else:
             reauth_record(actor=request.user)
             session.mark_reauthenticated(request)
@@ -83,7 +83,7 @@ def password_change_view(request):
                 step="password_change",
             )
         except LoginRefused as exc:
-            form.add_error("old_password", exc.message)
+            form.add_error("old_password", exc.as_form_error())
         else:
             user = password_change(actor=request.user, new_password=form.cleaned_data["new_password1"])
             update_session_auth_hash(request, user)
@@ -102,7 +102,7 @@ def identity(request):
         try:
             identity_verify(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
             help_url = help_url_for_refusal(exc.code)
         else:
             messages.success(request, _("Your identity is verified."))

@@ -66,10 +66,10 @@ def register_complete(request):
             )
         except AlreadyRegistered as exc:
             session.forget(request, "register")
-            messages.error(request, exc.message)
+            exc.tell(request)
             return redirect("accounts:login")
         except CodeRefused as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             session.forget(request, "register")
             sign_in(request, user, device)
@@ -106,7 +106,7 @@ def login(request):
         try:
             user = password_check(phone=form.cleaned_data["phone"], password=form.cleaned_data["password"])
         except LoginRefused as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             request.session.cycle_key()
             session.remember(
@@ -134,7 +134,7 @@ def login_verify(request):
         try:
             device = login_second_factor_verify(user=user, code=form.cleaned_data["code"])
         except CodeRefused as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             session.forget(request, "login")
             sign_in(request, user, device)
@@ -190,7 +190,7 @@ def password_reset_done(request):
                 new_password=form.cleaned_data["new_password1"],
             )
         except CodeRefused as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             session.forget(request, "reset")
             messages.success(request, _("Your password is reset. Sign in with it and an SMS code."))

@@ -44,7 +44,7 @@ def send_code(request, send, sent_message: str) -> bool:
     try:
         send()
     except CodeSendRefused as exc:
-        messages.warning(request, exc.message)
+        exc.tell(request, messages.WARNING)
         return False
     messages.success(request, sent_message)
     return True

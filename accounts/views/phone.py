@@ -68,7 +68,7 @@ def phone_change(request):
         try:
             phone_change_start(actor=request.user)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            exc.tell(request)
         else:
             messages.success(
                 request,
@@ -88,7 +88,7 @@ def phone_change_old(request, change_id):
         try:
             phone_change_confirm_old(actor=request.user, change=change, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             return redirect("accounts:phone_change")
     return _page(request, change, code_form=form, status=400)
@@ -106,7 +106,7 @@ def phone_change_new(request, change_id):
                 actor=request.user, change=change, new_phone=form.cleaned_data["new_phone"]
             )
         except DomainError as exc:
-            form.add_error("new_phone", exc.message)
+            form.add_error("new_phone", exc.as_form_error())
         else:
             messages.success(request, _("We sent a code to %(phone)s.") % {"phone": change.new_phone_masked})
             return redirect("accounts:phone_change")
@@ -124,9 +124,9 @@ def phone_change_confirm(request, change_id):
             user = phone_change_confirm_new(actor=request.user, change=change, code=form.cleaned_data["code"])
         except DomainError as exc:
             if exc.code != "taken":
-                form.add_error("code", exc.message)
+                form.add_error("code", exc.as_form_error())
             else:  # the code was right, the number is not possible: a fresh page to enter another
-                messages.error(request, exc.message)
+                exc.tell(request)
                 return redirect("accounts:phone_change")
         else:
             change.refresh_from_db()

@@ -52,7 +52,7 @@ def phone_lost(request):
         try:
             change = phone_lost_start(**form.cleaned_data)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, exc.as_form_error())
         else:
             session.remember(request, "lost", change_id=change.pk)
             messages.success(request, _("We sent a code to %(phone)s.") % {"phone": change.new_phone_masked})
@@ -70,7 +70,7 @@ def phone_lost_code(request):
         try:
             case = phone_lost_confirm(change=change, code=form.cleaned_data["code"])
         except DomainError as exc:
-            form.add_error("code", exc.message)
+            form.add_error("code", exc.as_form_error())
         else:
             if case is None:
                 messages.success(request, _("The new number is confirmed. One more step: a face check."))
@@ -99,7 +99,7 @@ def phone_lost_face_begin(request):
             return_url=request.build_absolute_uri(reverse("accounts:phone_lost_face")),
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
         return redirect("accounts:phone_lost")
     return redirect("accounts:phone_lost_face_go")
 
@@ -122,7 +122,7 @@ def phone_lost_face(request):
     try:
         case = phone_lost_face_finish(change=change, biz_token=token[:64])
     except DomainError as exc:
-        messages.error(request, exc.message)
+        exc.tell(request)
     else:
         _tell_submitted(request, case)
     return redirect("accounts:phone_lost")

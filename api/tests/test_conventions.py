@@ -1,13 +1,21 @@
 """The API's conventions: the pages' refusal codes, documents only when opened, CORS closed."""
 
+import re
+
 import pytest
 
 from accounts.models import SmsCode
+from accounts.services import account_freeze
 from accounts.tests.factories import BorrowerFactory
 from cards.services import card_action_code_send, cards_unbind_all
 from lending.errors import DomainError
 
 pytestmark = pytest.mark.django_db
+
+
+def page_codes(page) -> list[str]:
+    """The refusal codes a page shows (``data-code`` on its messages and form errors)."""
+    return re.findall(r'data-code="([a-z_]+)"', page.content.decode())
 
 
 def refusal_of(call) -> DomainError:
@@ -18,7 +26,7 @@ def refusal_of(call) -> DomainError:
 
 def test_the_page_and_the_api_refuse_alike(api_as, borrower, bind, make_loan, sign_in, deliver, last_code):
     """Unbinding every card while a loan is being repaid: the same service refusal, its code in
-    the API's answer and its message on the page."""
+    the API's answer and on the page's form error, its message on both."""
     bind(borrower)
     make_loan(borrower)
     with deliver():
@@ -31,6 +39,7 @@ def test_the_page_and_the_api_refuse_alike(api_as, borrower, bind, make_loan, si
     assert answer.json()["code"] == expected.code == "loan_outstanding"
     page = sign_in(borrower).post("/cards/unbind-all/", {"code": code}, headers={"Accept-Language": "en"})
     assert answer.json()["detail"] in page.content.decode()
+    assert page_codes(page) == ["loan_outstanding"]
 
 
 def test_the_page_and_the_api_limit_codes_alike(api_as, borrower, bind, sign_in, deliver):
@@ -45,6 +54,28 @@ def test_the_page_and_the_api_limit_codes_alike(api_as, borrower, bind, sign_in,
     assert api_answer.json()["code"] == "code_send_refused"
     wait_words = api_answer.json()["detail"].split(" ")[:3]  # "Please wait N second(s)"
     assert " ".join(wait_words[:2]) in page.content.decode()
+    assert page_codes(page) == ["code_send_refused"]  # the page's message
+
+
+def test_the_page_and_the_api_refuse_a_wrong_code_alike(api_as, borrower, bind, sign_in, deliver):
+    card = bind(borrower)
+    app = api_as(borrower)
+    with deliver():
+        app.post(f"/cards/{card.pk}/code", {"purpose": "card_unbind"})
+    answer = app.post(f"/cards/{card.pk}/unbind", {"code": "000000"})
+    page = sign_in(borrower).post(f"/cards/{card.pk}/unbind/", {"code": "000000"}, headers={"Accept-Language": "en"})
+    assert answer.status_code == 422 and answer.json()["code"] == "code_refused"
+    assert page_codes(page) == ["code_refused"]
+
+
+def test_the_page_and_the_api_refuse_a_frozen_account_alike(api_as, borrower, bind, sign_in):
+    card = bind(borrower)
+    account_freeze(actor=None, user=borrower, reason="test")  # ends tokens and sessions: sign in after
+    borrower.refresh_from_db()
+    answer = api_as(borrower).post(f"/cards/{card.pk}/code", {"purpose": "card_unbind"})
+    page = sign_in(borrower).get(f"/cards/{card.pk}/unbind/")
+    assert answer.status_code == 403 and answer.json()["code"] == "account_frozen"
+    assert page_codes(page) == ["account_frozen"]
 
 
 def test_documents_only_when_opened(client, settings):
