@@ -63,7 +63,9 @@ def test_the_page_and_the_api_refuse_a_wrong_code_alike(api_as, borrower, bind, 
     with deliver():
         app.post(f"/cards/{card.pk}/code", {"purpose": "card_unbind"})
     answer = app.post(f"/cards/{card.pk}/unbind", {"code": "000000"})
-    page = sign_in(borrower).post(f"/cards/{card.pk}/unbind/", {"code": "000000"}, headers={"Accept-Language": "en"})
+    page = sign_in(borrower).post(
+        f"/cards/{card.pk}/unbind/", {"code": "000000"}, headers={"Accept-Language": "en"}
+    )
     assert answer.status_code == 422 and answer.json()["code"] == "code_refused"
     assert page_codes(page) == ["code_refused"]
 
