@@ -19,6 +19,14 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
 from accounts.models import SmsCode
+from lending.prepared import Prepared
+
+# Every signed-in request reads this: its SQL is compiled once (lending/prepared.py).
+_device_with_user = Prepared(
+    lambda device_id, user_id: SmsCode.objects.select_related("user").filter(pk=device_id, user_id=user_id),
+    int,
+    int,
+)
 
 
 def login_device_with_user(request) -> SmsCode | None:
@@ -37,8 +45,7 @@ def login_device_with_user(request) -> SmsCode | None:
     backend = load_backend(backend_path)
     if type(backend) is not ModelBackend:  # the only backend whose get_user this repeats
         return None
-    # The primary key finds at most one row: no ORDER BY (``first()``) to compile and run.
-    device = next(iter(SmsCode.objects.select_related("user").filter(pk=device_id, user_id=user_id)), None)
+    device = next(iter(_device_with_user(device_id, user_id)), None)
     if device is None or not backend.user_can_authenticate(device.user):
         return None
     session_hash = session.get(HASH_SESSION_KEY)

@@ -16,6 +16,12 @@ from ninja.security.http import HttpAuthBase
 from api.models import DeviceToken
 from api.problems import ApiProblem
 from api.services import device_token_touch, digest, token_is_live
+from lending.prepared import Prepared
+
+# Every API call reads this: its SQL is compiled once (lending/prepared.py).
+_token_with_user = Prepared(
+    lambda token_hash: DeviceToken.objects.select_related("user").filter(token_hash=token_hash), str
+)
 
 
 def _used_this_minute(key: str) -> int:
@@ -59,9 +65,7 @@ class DeviceTokenAuth(HttpAuthBase):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request, secret: str):
-        # The digest is unique: at most one row, so no ORDER BY (``first()``) to compile and run.
-        matches = DeviceToken.objects.select_related("user").filter(token_hash=digest(secret))
-        token = next(iter(matches), None)
+        token = next(iter(_token_with_user(digest(secret))), None)
         now = timezone.now()
         if token is None or not token.user.is_active or not token_is_live(token, token.user, now):
             return None

@@ -44,7 +44,7 @@ def _own_card(request, card_id: int) -> Card:
 
 @borrower_required
 def card_list(request):
-    cards = selectors.cards_of(request.user)
+    cards = selectors.card_list(request.user)
     has_loan = has_loan_being_repaid(request.user)
     # "Unbind all" only where it can work: no loan to repay and at least one card to unbind.
     can_unbind_all = not has_loan and any(card.status == Card.Status.ACTIVE for card in cards)
@@ -258,7 +258,7 @@ def unbind_all(request):
         else:
             _tell_unbind_all_outcome(request, cards)
             return redirect("cards:list")
-    cards = [card for card in selectors.cards_of(request.user) if card.status == Card.Status.ACTIVE]
+    cards = [card for card in selectors.card_list(request.user) if card.status == Card.Status.ACTIVE]
     context = {"form": form, "has_loan": has_loan, "cards": cards}
     return render(request, "cards/unbind_all.html", context)
 

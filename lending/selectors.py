@@ -6,14 +6,21 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Prefetch, Sum
 from django.db.models.functions import Coalesce
 
 from lending.models import DebitAttempt, Installment, Loan
+from lending.prepared import Prepared
 
 
 def loans_being_repaid(user):
     return Loan.objects.filter(borrower=user, status__in=Loan.BEING_REPAID)
 
 
+_any_loan_being_repaid = Prepared(
+    lambda user_id: Loan.objects.filter(borrower_id=user_id, status__in=Loan.BEING_REPAID), int, exists=True
+)
+
+
 def has_loan_being_repaid(user) -> bool:
-    return loans_being_repaid(user).exists()
+    """Asked on the card pages and the app's card list (compiled once: lending/prepared.py)."""
+    return _any_loan_being_repaid(user.pk)
 
 
 def outstanding_balance(user) -> Decimal:

@@ -70,7 +70,7 @@ def _fresh(card: Card) -> Card:
 @router.get("", response={200: CardList, **ERRORS})
 def card_list(request):
     user = request.auth.user
-    cards = list(selectors.cards_of(user))
+    cards = selectors.card_list(user)
     has_loan = has_loan_being_repaid(user)
     return {
         "items": [present.card(card) for card in cards],

@@ -44,6 +44,18 @@ def test_pages_cannot_be_framed_and_carry_a_content_security_policy(client):
             assert "unsafe-inline" not in policy, url
 
 
+def test_the_policy_built_once_is_django_csps(client, settings):
+    """The header built once per process (lending/csp.py) is the one django-csp builds each time."""
+    fast = {url: client.get(url)["Content-Security-Policy"] for url in ("/accounts/login/", "/admin/login/")}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "DIRECTIVES": {"default-src": ["'self'"]}
+    }  # django-csp's way
+    for url, policy in fast.items():
+        response = client.get(url)
+        assert response["Content-Security-Policy"] == policy
+        assert response["Content-Security-Policy-Report-Only"].startswith("default-src 'self'")
+
+
 def _no_store(response) -> bool:
     directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
     return {"private", "no-store"} <= directives

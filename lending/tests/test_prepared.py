@@ -1,0 +1,74 @@
+"""Reads compiled once (lending/prepared.py) give what their querysets give, in one query."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.middleware import _device_with_user
+from accounts.services.codes import login_device
+from accounts.tests.factories import BorrowerFactory
+from api.auth import _token_with_user
+from api.services import device_token_create, digest
+from cards import selectors
+from cards.models import Card
+from cards.tests.conftest import bind, borrower  # noqa: F401
+from cards.tests.sandbox_cards import GOOD_CREDIT
+from lending.prepared import Prepared
+from lending.selectors import has_loan_being_repaid
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_the_card_list_is_the_querysets(borrower, bind):  # noqa: F811
+    bind(borrower)
+    bind(borrower, number=GOOD_CREDIT)
+    Card.objects.create(
+        user=BorrowerFactory(), bin="622202", last4="0000", bank_code="ICBC", card_type="debit"
+    )
+    expected = list(selectors.cards_of(borrower))
+    with CaptureQueriesContext(connection) as queries:
+        cards = selectors.card_list(borrower)
+        selectors.card_list(borrower)
+    assert len(queries) == 2  # one query a call, nothing else
+    assert [fields(card) for card in cards] == [fields(card) for card in expected]
+    assert [card.has_active_mandate for card in cards] == [card.has_active_mandate for card in expected]
+    assert [card.has_active_mandate for card in cards] == [True, False]  # the credit card has no mandate
+    assert all(card._state.db == "default" and not card._state.adding for card in cards)
+
+
+def test_the_device_comes_with_its_user_and_the_fields_converted(borrower):  # noqa: F811
+    device = login_device(borrower)
+    with CaptureQueriesContext(connection) as queries:
+        (found,) = _device_with_user(device.pk, borrower.pk)
+        assert found.user.phone == borrower.phone  # a PhoneNumber, as the field's converter makes it
+        assert found.user.get_session_auth_hash() == borrower.get_session_auth_hash()
+    assert len(queries) == 1
+    borrower.refresh_from_db()
+    assert fields(found) == fields(device) and fields(found.user) == fields(borrower)
+    assert _device_with_user(device.pk, BorrowerFactory().pk) == []  # someone else's device: nothing
+
+
+def test_the_token_comes_with_its_user():
+    user = BorrowerFactory()
+    token, secret = device_token_create(user=user, device_id="phone-1", device_name="Phone")
+    (found,) = _token_with_user(digest(secret))
+    assert found.pk == token.pk and found.user.pk == user.pk and found.user.phone == user.phone
+    assert _token_with_user(digest("not a token")) == []
+
+
+def test_a_loan_being_repaid(borrower, bind, make_loan):  # noqa: F811
+    assert has_loan_being_repaid(borrower) is False
+    bind(borrower)
+    make_loan(borrower)
+    assert has_loan_being_repaid(borrower) is True
+    assert has_loan_being_repaid(BorrowerFactory()) is False
+
+
+def test_an_argument_the_sql_does_not_carry_is_refused():
+    ignores_its_argument = Prepared(lambda user_id: Card.objects.filter(status="active"), int)
+    with pytest.raises(ValueError, match="each argument"):
+        ignores_its_argument(1)
