@@ -85,7 +85,7 @@ def run(env: dict, args) -> None:
     manage("seed_demo", env=env, debug=True)
     manage("collectstatic", "--noinput", env=env)
     cookie, _officer, pages = sessions()
-    loan_page = next(path for path in pages if path.startswith("/loans/"))
+    loan_page = next(path for path in pages if re.fullmatch(r"/loans/\d+/", path))
     loan_id = loan_page.strip("/").split("/")[-1]
     bearer = f"Authorization: Bearer {device_token()}"
     session = f"Cookie: {cookie}"

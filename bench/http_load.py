@@ -75,7 +75,9 @@ def sessions() -> tuple[str, str, dict]:
     officer = User.objects.get(username="officer")
     loan = Loan.objects.get(borrower=borrower)
     pages = {
+        "/accounts/": "borrower",
         "/cards/": "borrower",
+        "/loans/": "borrower",
         f"/loans/{loan.pk}/": "borrower",
         "/accounts/security/": "borrower",
         "/notifications/": "borrower",
