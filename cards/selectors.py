@@ -35,8 +35,15 @@ def bind_request_of(user, request_id: int) -> CardBindRequest:
     return CardBindRequest.objects.get(pk=request_id, user=user)
 
 
+_repayment_card = Prepared(
+    lambda user_id: Card.objects.filter(user=user_id, is_repayment=True, status__in=LIVE).order_by("pk")[:1],
+    int,
+)
+
+
 def repayment_card(user) -> Card | None:
-    return Card.objects.filter(user=user, is_repayment=True, status__in=LIVE).first()
+    """The card loans are repaid from (compiled once: lending/prepared.py; the loan pages read it)."""
+    return next(iter(_repayment_card(user.pk)), None)
 
 
 def swap_candidates(user, card: Card):

@@ -51,7 +51,6 @@ class Prepared:
     def _compile(self, alias: str) -> _Compiled:
         markers = [_marker(kind) for kind in self.kinds]
         queryset = self.build(*markers).using(alias)
-        self.model = queryset.model
         query = queryset.query.exists() if self.exists else queryset.query
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
@@ -64,7 +63,9 @@ class Prepared:
         return compiled
 
     def __call__(self, *values):
-        alias = router.db_for_read(self.model) if self.model else "default"
+        if self.model is None:
+            self.model = self.build(*(_marker(kind) for kind in self.kinds)).model
+        alias = router.db_for_read(self.model) or "default"
         compiled = self._compiled.get(alias) or self._compile(alias)
         bound = zip(compiled.slots, compiled.params, strict=True)
         params = [constant if slot is None else values[slot] for slot, constant in bound]

@@ -38,6 +38,8 @@ def test_the_card_list_is_the_querysets(borrower, bind):  # noqa: F811
     assert [card.has_active_mandate for card in cards] == [card.has_active_mandate for card in expected]
     assert [card.has_active_mandate for card in cards] == [True, False]  # the credit card has no mandate
     assert all(card._state.db == "default" and not card._state.adding for card in cards)
+    assert selectors.repayment_card(borrower) == cards[0] and cards[0].is_repayment
+    assert selectors.repayment_card(BorrowerFactory()) is None
 
 
 def test_the_device_comes_with_its_user_and_the_fields_converted(borrower):  # noqa: F811
