@@ -111,3 +111,20 @@ def test_the_list_never_counts_the_whole_table(admin_login, events, monkeypatch)
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 2" in sql for sql in counts)
     assert response.context["cl"].result_count == 2  # capped: narrow the filters to see more
+
+
+def test_actions_are_chosen_by_what_they_are_about_first(admin_login, events):
+    from audit.admin import ACTION_FAMILIES, family_of
+
+    assert {family_of(value) for value, _label in Action.choices} == set(ACTION_FAMILIES)  # each labelled
+    client = admin_login(StaffFactory(role="auditor"))
+    page = client.get(LIST, follow=True).content.decode()
+    assert "action_family=card" in page and "action__exact=" not in page  # families, no wall of actions
+    staff = client.get(LIST, {"action_family": "staff"}).content.decode()
+    assert "action__exact=staff.create" in staff and "action__exact=card.bound" not in staff
+    assert sorted(listed(client, action_family="staff")) == [("staff.backup_codes_reset", "139****5678")] + [
+        ("staff.create", "seed_demo"),
+        ("staff.create", "zhou"),
+    ]
+    chosen = client.get(LIST, {"action__exact": "staff.create"}).content.decode()
+    assert "action__exact=staff.backup_codes_reset" in chosen  # the chosen action's family stays offered
