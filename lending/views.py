@@ -75,10 +75,11 @@ def _schedule(loan: Loan) -> list[dict]:
     attempt_statuses = {value: str(label) for value, label in DebitAttempt.Status.choices}
     number_label = gettext("Installment %(number)s")
     split_label = gettext("principal %(principal)s + interest %(interest)s")
+    today = timezone.localdate()
     rows = []
     for installment in loan.installments.all():
         late = ""
-        if days := installment.days_past_due:
+        if days := installment.days_past_due_on(today):
             late = ngettext("%(days)s day past due", "%(days)s days past due", days) % {"days": days}
         principal, interest = money(installment.principal_due), money(installment.interest_due)
         attempts = []
