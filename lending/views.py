@@ -1,9 +1,14 @@
+from datetime import date
+from functools import lru_cache
+
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
+from django.dispatch import receiver
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -75,7 +80,7 @@ def _schedule(loan: Loan) -> list[dict]:
     attempt_statuses = {value: str(label) for value, label in DebitAttempt.Status.choices}
     number_label = gettext("Installment %(number)s")
     split_label = gettext("principal %(principal)s + interest %(interest)s")
-    today = timezone.localdate()
+    today, language = timezone.localdate(), get_language()
     rows = []
     for installment in loan.installments.all():
         late = ""
@@ -103,10 +108,22 @@ def _schedule(loan: Loan) -> list[dict]:
                 "late": late,
                 "number": number_label % {"number": installment.number},
                 "due_iso": installment.due_date.isoformat(),
-                "due": date_format(installment.due_date),
+                "due": _day_shown(installment.due_date, language),
                 "amount": money(installment.amount_due),
                 "split": split_label % {"principal": principal, "interest": interest},
                 "attempts": attempts,
             }
         )
     return rows
+
+
+@lru_cache(maxsize=4096)
+def _day_shown(day: date, language: str) -> str:
+    """A due date as ``language`` (the active one) writes it; schedules and borrowers share the
+    same days, so each is formatted once per process rather than once per row."""
+    return date_format(day)
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    _day_shown.cache_clear()
