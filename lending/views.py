@@ -83,9 +83,10 @@ def _schedule(loan: Loan) -> list[dict]:
     today, language = timezone.localdate(), get_language()
     rows = []
     for installment in loan.installments.all():
-        late = ""
+        status = installment_statuses.get(installment.status, installment.status)
         if days := installment.days_past_due_on(today):
             late = ngettext("%(days)s day past due", "%(days)s days past due", days) % {"days": days}
+            status = f"{status} · {late}"
         principal, interest = money(installment.principal_due), money(installment.interest_due)
         attempts = []
         for attempt in installment.debit_attempts.all():
@@ -104,8 +105,7 @@ def _schedule(loan: Loan) -> list[dict]:
         rows.append(
             {
                 "status": installment.status,
-                "status_label": installment_statuses.get(installment.status, installment.status),
-                "late": late,
+                "status_text": status,  # "Due · 9 days past due"
                 "number": number_label % {"number": installment.number},
                 "due_iso": installment.due_date.isoformat(),
                 "due": _day_shown(installment.due_date, language),
