@@ -1,4 +1,4 @@
-"""``{% fixed_url "cards:list" %}``: ``{% url %}`` for a URL without arguments, reversed once per
+"""``{% fixed_url 'cards:list' %}``: ``{% url %}`` for a URL without arguments, reversed once per
 process rather than on every request (the header and the tab bar show a dozen on every page).
 
 Kept per URL configuration and script prefix, the two things a reversed URL depends on here
