@@ -1,4 +1,5 @@
-"""``{% fixed_url %}``: the same link as ``{% url %}``, under whatever prefix the site is served."""
+"""``{% fixed_url %}`` and ``{% fixed_static %}``: the same links as ``{% url %}`` and
+``{% static %}``, under whatever prefix the site is served."""
 
 from django.template import Context, Template
 from django.urls import get_script_prefix, set_script_prefix
@@ -13,3 +14,11 @@ def test_a_fixed_url_is_the_reversed_url_under_the_script_prefix():
         assert template.render(Context()) == "/portal/cards/ /portal/cards/"
     finally:
         set_script_prefix(before)
+
+
+def test_a_fixed_static_url_is_the_static_url():
+    template = Template(
+        "{% load fixed_urls static %}{% fixed_static 'css/site.css' %} {% static 'css/site.css' %}"
+    )
+    fixed, static = template.render(Context()).split()
+    assert fixed == static and fixed.endswith(".css")
