@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -153,9 +154,13 @@ class Installment(models.Model):
     def days_past_due(self) -> int:
         """Whole days since the due date of an unpaid installment (0 on the due date and before;
         at least 1 once marked overdue, which happens only after its due day's window closed)."""
+        return self.days_past_due_on(timezone.localdate())
+
+    def days_past_due_on(self, today: date) -> int:
+        """``days_past_due`` as of ``today`` (for a whole schedule, read the date once)."""
         if self.status == self.Status.PAID:
             return 0
-        days = max((timezone.localdate() - self.due_date).days, 0)
+        days = max((today - self.due_date).days, 0)
         return max(days, 1) if self.status == self.Status.OVERDUE else days
 
 

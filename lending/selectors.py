@@ -70,7 +70,7 @@ def repay_summary(loan: Loan) -> dict:
     return {
         "overdue": overdue,
         "overdue_amount": sum((i.left for i in overdue), Decimal("0")),
-        "days_past_due": max((i.days_past_due for i in overdue), default=0),
+        "days_past_due": max((i.days_past_due_on(today) for i in overdue), default=0),
         # Only where the product defines them (none by default); shown apart, never compounded.
         "late_charges": sum((late_charge(i, loan.product, today) for i in overdue), Decimal("0")),
         "due_now": due_now,

@@ -5,6 +5,8 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,6 +14,7 @@ from django.views.i18n import set_language
 
 from accounts import selectors, session
 from accounts.decorators import borrower_required, frozen_refused, recent_password_required
+from accounts.devices import device_label
 from accounts.forms import IdentityForm, PasswordChangeForm, PasswordForm
 from accounts.services import (
     DomainError,
@@ -41,7 +44,29 @@ def home(request):
 @borrower_required
 def security(request):
     page = Paginator(selectors.security_events(request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "accounts/security.html", {"page": page, "devices": live_tokens(request.user)})
+    context = {"page": page, "events": _shown_events(page), "devices": live_tokens(request.user)}
+    return render(request, "accounts/security.html", context)
+
+
+def _shown_events(events) -> list[dict]:
+    """Each event as the page shows it, read once here: the template looking up keys an event's
+    data may not have (``event.data.phone``) paid for an exception per missing key and row."""
+    rows = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        rows.append(
+            {
+                "action": event.get_action_display(),
+                "phone": data.get("phone"),
+                "old": data.get("old", ""),
+                "new": data.get("new"),
+                "when": date_format(timezone.localtime(event.occurred_at), "DATETIME_FORMAT"),
+                "actor_kind": event.actor_kind,
+                "ip": event.ip,
+                "device": device_label(event.user_agent),
+            }
+        )
+    return rows
 
 
 @borrower_required

@@ -21,3 +21,31 @@ def test_nothing_to_show_is_empty_not_none():
         Template("{% load money %}[{{ a|money }}][{{ b|money }}]").render(Context({"a": None, "b": "x"}))
         == "[][]"
     )
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "-0",
+        "0.005",
+        "-0.005",
+        "999.999",
+        "-999.995",
+        "1E+3",
+        "12345.6789",
+        "1" * 40,
+        "1E+40",
+    ],
+)
+def test_amounts_read_as_number_format_writes_them(language, value):
+    """The filter's own grouping cuts the fen as Django's number_format does, never rounds."""
+    from django.utils.formats import number_format
+
+    from lending.templatetags.money import money
+
+    amount = Decimal(value)
+    with translation.override(language):
+        expected = number_format(abs(amount), 2, force_grouping=True)
+        assert money(amount) == ("-" if amount < 0 else "") + "¥" + expected

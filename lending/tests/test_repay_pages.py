@@ -48,6 +48,8 @@ def test_the_loan_page_leads_with_what_is_overdue_and_one_repay_now_action(sign_
     assert lead.count(f'href="/loans/{loan.pk}/repay/"') == 1 and "5 days past due" in page
     zh = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "立即还款" in zh
+    # The schedule's texts, written by the view, in the borrower's language too.
+    assert "第 1 期" in zh and "逾期 5 天" in zh and f"本金 {money(first.principal_due)} + 利息" in zh
 
 
 def test_repay_now_through_the_pages_then_the_receipt(sign_in, borrower, overdue, deliver, last_code, bank):
