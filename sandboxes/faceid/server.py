@@ -102,6 +102,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, body: bytes) -> None:
         request_id = new_request_id()
+        self.arrived = time.time()
         action = self.headers.get("X-TC-Action", "")
         try:
             signing.check(self.server.secrets, "POST", self.path, self.headers, body)
@@ -127,6 +128,9 @@ class Handler(BaseHTTPRequestHandler):
         if answer is not None:
             self._api_answer(answer, request_id)
 
+    def _log(self, request_id: str, action: str, id_number: str, result: str) -> None:
+        self.server.store.call_log(request_id, action, id_number, result, arrived=self.arrived)
+
     def _fault(self, id_number: str) -> bool:
         """Answers the ID numbers that play an outage; True when the request ends here."""
         fault = outcomes.behaviour(id_number).fault
@@ -143,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._fault(number):
             return None
         result = outcomes.behaviour(number).id_result
-        self.server.store.call_log(request_id, "IdCardVerification", number, result)
+        self._log(request_id, "IdCardVerification", number, result)
         return {"Result": result, "Description": DESCRIPTIONS["id"].get(result, "")}
 
     def _phone(self, payload: dict, request_id: str):
@@ -152,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._fault(number):
             return None
         result = outcomes.phone_result(number, phone)
-        self.server.store.call_log(request_id, "PhoneVerification", number, result)
+        self._log(request_id, "PhoneVerification", number, result)
         isp = "移动" if result == "0" else ""
         return {"Result": result, "Description": DESCRIPTIONS["phone"].get(result, ""), "Isp": isp}
 
@@ -177,7 +181,7 @@ class Handler(BaseHTTPRequestHandler):
         token = self.server.store.liveness_create(
             rule_id=self.server.rule_id, redirect_url=redirect, similarity=behaviour.similarity
         )
-        self.server.store.call_log(request_id, "DetectAuth", number, "0")
+        self._log(request_id, "DetectAuth", number, "0")
         url = f"{self.server.public_url}/h5/liveness?token={token}"
         return {"Url": url, "BizToken": token}
 
@@ -207,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
                 "Sim": f"{similarity:.2f}",
                 "LivenessMode": 3,
             }
-        self.server.store.call_log(request_id, "GetDetectInfoEnhanced", "", str(text["ErrCode"]))
+        self._log(request_id, "GetDetectInfoEnhanced", "", str(text["ErrCode"]))
         return {"Text": text, "IdCardData": None, "BestFrame": None, "VideoData": None}
 
     def _api_answer(self, response: dict, request_id: str) -> None:

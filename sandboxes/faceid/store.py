@@ -45,11 +45,16 @@ class Store:
     def __init__(self, path):
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.lock = threading.Lock()
+        self.reset_at = 0.0
         with self.lock:
             self.db.executescript(SCHEMA)
 
-    def call_log(self, request_id: str, action: str, id_number: str, result: str) -> None:
+    def call_log(self, request_id: str, action: str, id_number: str, result: str, *, arrived: float) -> None:
+        """Log a call, unless it arrived before the last reset: a slow answer finishing late
+        belongs to the log that was cleared, not to the next one."""
         with self.lock:
+            if arrived < self.reset_at:
+                return
             self.db.execute(
                 "INSERT INTO calls VALUES (?, ?, ?, ?, ?)",
                 (request_id, action, mask(id_number), result, time.time()),
@@ -107,5 +112,6 @@ class Store:
 
     def reset(self) -> None:
         with self.lock:
+            self.reset_at = time.time()
             self.db.execute("DELETE FROM liveness")
             self.db.execute("DELETE FROM calls")

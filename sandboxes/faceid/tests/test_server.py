@@ -126,3 +126,15 @@ def test_the_simulator_keeps_no_name_or_full_number(faceid):
     stored = (faceid.data_dir / "faceid.sqlite3").read_bytes()
     for secret in (MATCH, "张三".encode().decode(), "13800138000"):
         assert secret.encode() not in stored
+
+
+def test_a_call_that_arrived_before_a_reset_is_not_logged_after_it(tmp_path):
+    """A slow answer finishing late belongs to the log that was cleared, not the next test's."""
+    from sandboxes.faceid.store import Store
+
+    store = Store(tmp_path / "faceid.sqlite3")
+    arrived = time.time()
+    store.reset()
+    store.call_log("late", "DetectAuth", MATCH, "0", arrived=arrived)
+    store.call_log("fresh", "DetectAuth", MATCH, "0", arrived=time.time())
+    assert [call["request_id"] for call in store.calls()] == ["fresh"]
