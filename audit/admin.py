@@ -153,7 +153,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_help_text = _("Search by request id")
     show_full_result_count = False
     paginator = CappedCountPaginator
-    list_per_page = 50  # each row costs about 0.3 ms of the admin's rendering (bench/profile_page.py)
+    list_per_page = 25  # rows are most of the list's cost, about 0.35 ms each (bench/profile_page.py)
 
     @admin.display(description=_("subject"))
     def subject_display(self, event):

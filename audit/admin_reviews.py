@@ -115,7 +115,7 @@ class ReviewCaseAdmin(AccessLoggedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     list_select_related = ("borrower",)
     show_full_result_count = False
     paginator = CappedCountPaginator
-    list_per_page = 50  # each row costs about 0.3 ms of the admin's rendering (bench/profile_page.py)
+    list_per_page = 25  # rows are most of the list's cost, about 0.35 ms each (bench/profile_page.py)
     change_form_template = "admin/audit/reviewcase/change_form.html"
     fields = (
         "kind_label",

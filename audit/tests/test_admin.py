@@ -128,3 +128,13 @@ def test_actions_are_chosen_by_what_they_are_about_first(admin_login, events):
     ]
     chosen = client.get(LIST, {"action__exact": "staff.create"}).content.decode()
     assert "action__exact=staff.backup_codes_reset" in chosen  # the chosen action's family stays offered
+
+
+def test_action_labels_are_shown_in_the_readers_language(admin_login, events):
+    """The admin's choices dict is built once per field (lending/times.py); its labels stay lazy."""
+    client = admin_login(StaffFactory(role="auditor"))
+    chinese = client.get(
+        LIST, {"action_family": "staff"}, headers={"Accept-Language": "zh-hans"}
+    ).content.decode()
+    english = client.get(LIST, {"action_family": "staff"}, headers={"Accept-Language": "en"}).content.decode()
+    assert "Staff account created" in english and "Staff account created" not in chinese
