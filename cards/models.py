@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cards.bins import DEBIT, bank_of_bin
+from lending.choices import ChoiceLabels
 from lending.crypto import decrypt, encrypt, fingerprint
 
 LIVE = ("active", "pending_review")
@@ -28,7 +29,7 @@ class CardType(models.TextChoices):
     CREDIT = "credit", _("Credit card")
 
 
-class Card(models.Model):
+class Card(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         PENDING_REVIEW = "pending_review", _("Pending review")
@@ -117,7 +118,7 @@ class MandateQuerySet(models.QuerySet):
         )
 
 
-class Mandate(models.Model):
+class Mandate(ChoiceLabels, models.Model):
     """The borrower's debit authorisation at the bank: the token debits run on (never a password)."""
 
     class Status(models.TextChoices):
@@ -164,7 +165,7 @@ class Mandate(models.Model):
         return fingerprint(f"mandate-token:{token}")
 
 
-class CardBindRequest(models.Model):
+class CardBindRequest(ChoiceLabels, models.Model):
     """A binding between the bank's code being sent and the borrower typing it (BIND_REQUEST_MINUTES)."""
 
     class Status(models.TextChoices):

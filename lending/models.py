@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from lending.choices import ChoiceLabels
+
 
 class OutboxMessage(models.Model):
     """A Celery task to run, written in the transaction of the change that wants it."""
@@ -43,7 +45,7 @@ class OutboxMessage(models.Model):
         return f"outbox-{self.pk}"
 
 
-class Loan(models.Model):
+class Loan(ChoiceLabels, models.Model):
     """A borrower's loan, repaid in monthly installments from the repayment card's mandate."""
 
     class Product(models.TextChoices):
@@ -104,7 +106,7 @@ class Loan(models.Model):
         return next((i for i in self.installments.all() if i.status != Installment.Status.PAID), None)
 
 
-class Installment(models.Model):
+class Installment(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DUE = "due", _("Due")
         PAID = "paid", _("Paid")
@@ -164,7 +166,7 @@ class Installment(models.Model):
         return max(days, 1) if self.status == self.Status.OVERDUE else days
 
 
-class DebitAttempt(models.Model):
+class DebitAttempt(ChoiceLabels, models.Model):
     """One try at collecting an installment through a mandate; its key makes the bank debit once."""
 
     class Status(models.TextChoices):

@@ -8,7 +8,6 @@ locale's DATETIME_FORMAT.
 """
 
 from datetime import datetime
-from functools import cache
 
 from django.contrib.admin import helpers
 from django.contrib.admin import utils as admin_utils
@@ -16,6 +15,8 @@ from django.contrib.admin.templatetags import admin_list
 from django.db import models
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+
+from lending.choices import labels_of
 
 ZONED = r"Y-m-d H:i \U\T\CO"  # 2026-11-30 13:00 UTC+0800
 
@@ -32,17 +33,10 @@ def local_date(value: datetime | None) -> str:
 _admin_display_for_field = admin_utils.display_for_field
 
 
-@cache
-def _choice_labels(field) -> dict:
-    """A field's choices as a dict, built once (labels stay lazy: shown in the reader's language).
-    The admin builds it for every cell: the 115 audit actions on each of 50 rows."""
-    return dict(field.flatchoices)
-
-
 def _display_for_field(value, field, empty_value_display, avoid_link=False):
-    if field.choices:
+    if field.choices:  # the admin builds the choices' dict for every cell (115 actions on each row)
         try:
-            return _choice_labels(field).get(value, empty_value_display)
+            return labels_of(field).get(value, empty_value_display)
         except TypeError:  # an unhashable value: the admin's own way
             return _admin_display_for_field(value, field, empty_value_display, avoid_link)
     if isinstance(field, models.DateTimeField) and value is not None:

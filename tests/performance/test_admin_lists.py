@@ -1,4 +1,4 @@
-"""The two busiest back-office lists: 50 rows a page by default (each row costs its rendering,
+"""The two busiest back-office lists: 25 rows a page by default (each row costs its rendering,
 see bench/profile_page.py) and no query per row."""
 
 import pytest
@@ -26,24 +26,24 @@ def events(borrower, count):
         record_many(actor=borrower, entries=entries)
 
 
-def test_the_audit_event_list_shows_50_rows_with_the_queries_of_one(admin_login):
+def test_the_audit_event_list_shows_25_rows_with_the_queries_of_one(admin_login):
     client = admin_login(StaffFactory(is_superuser=True))
     borrower = BorrowerFactory()
     client.get("/admin/audit/auditevent/", follow=True)  # warm the content-type and permission caches
     rows_few, queries_few = listed(client, "/admin/audit/auditevent/")
-    events(borrower, 80)
+    events(borrower, 40)
     rows_many, queries_many = listed(client, "/admin/audit/auditevent/")
-    assert rows_few < 50 and rows_many == 50
+    assert rows_few < 25 and rows_many == 25
     assert queries_many == queries_few
 
 
-def test_the_review_queue_shows_50_rows_with_the_queries_of_one(admin_login, open_case):  # noqa: F811
+def test_the_review_queue_shows_25_rows_with_the_queries_of_one(admin_login, open_case):  # noqa: F811
     client = admin_login(StaffFactory(is_superuser=True))
     open_case()
     client.get("/admin/audit/reviewcase/")
     rows_few, queries_few = listed(client, "/admin/audit/reviewcase/")
-    for _ in range(55):
+    for _ in range(30):
         open_case()
     rows_many, queries_many = listed(client, "/admin/audit/reviewcase/")
-    assert (rows_few, rows_many) == (1, 50)
+    assert (rows_few, rows_many) == (1, 25)
     assert queries_many == queries_few
