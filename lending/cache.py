@@ -26,3 +26,7 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def validate_key(self, key):
+        """Django checks every key character by character for memcached's limits (length,
+        spaces, control characters), which Redis does not have: on every request's session key."""

@@ -32,3 +32,11 @@ def test_it_keeps_one_client_and_answers_as_djangos(redis_url):
     assert django.get("n") == 2
     ours.delete("k")
     assert django.get("k") is None
+
+
+def test_keys_longer_than_memcached_allows_work_without_a_warning(redis_url, recwarn):
+    long_key = "session:" + "x" * 300  # memcached stops at 250 characters; Redis does not
+    cache = RedisCache(redis_url, {})
+    cache.set(long_key, 1, 60)
+    assert cache.get(long_key) == 1 and not recwarn.list
+    cache.delete(long_key)
