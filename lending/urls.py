@@ -7,6 +7,7 @@ from cards.views_bank import bank_notices
 from lending import views, views_repay
 
 urlpatterns = [
+    path("api/v1/", api.urls),  # first: the app's calls are resolved without walking the pages' patterns
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", account.language, name="set_language"),
@@ -24,6 +25,5 @@ urlpatterns = [
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("dev/sms/", dev.sms_inbox, name="dev_sms"),
-    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

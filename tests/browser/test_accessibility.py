@@ -31,6 +31,8 @@ def checked(context, paths) -> list[str]:
         response = page.goto(path)
         assert response.ok, f"{path}: {response.status}"
         found += serious_violations(page)
+        if "<" in page.title():  # a template block left open once put the account page's menu there
+            found.append(f"{path}: markup in the title: {page.title()[:80]}")
     page.close()
     return found
 
