@@ -12,7 +12,8 @@ from api.services import device_token_create, digest
 from cards import selectors
 from cards.models import Card
 from cards.tests.conftest import bind, borrower  # noqa: F401
-from cards.tests.sandbox_cards import GOOD_CREDIT
+from cards.tests.sandbox_cards import GOOD_CREDIT, INSUFFICIENT_FUNDS
+from conftest import FIRST_DUE
 from lending.prepared import Prepared
 from lending.selectors import has_loan_being_repaid
 
@@ -74,3 +75,39 @@ def test_an_argument_the_sql_does_not_carry_is_refused():
     ignores_its_argument = Prepared(lambda user_id: Card.objects.filter(status="active"), int)
     with pytest.raises(ValueError, match="each argument"):
         ignores_its_argument(1)
+
+
+def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(borrower, bind, make_loan):  # noqa: F811
+    from datetime import timedelta
+
+    from django.db.models import Prefetch
+
+    from lending.models import DebitAttempt, Installment, Loan
+    from lending.selectors import loan_of
+    from lending.services import loans_collect
+
+    bind(borrower, number=INSUFFICIENT_FUNDS)
+    loan = make_loan(borrower, first_due=FIRST_DUE)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
+    attempts = DebitAttempt.objects.select_related("card").order_by("created_at", "pk")
+    expected = Loan.objects.prefetch_related(
+        Prefetch("installments", Installment.objects.prefetch_related(Prefetch("debit_attempts", attempts)))
+    ).get(pk=loan.pk)
+    with CaptureQueriesContext(connection) as queries:
+        found = loan_of(borrower, loan.pk)
+        schedule = [
+            (fields(i), [fields(a) for a in i.debit_attempts.all()]) for i in found.installments.all()
+        ]
+        assert (
+            found.installments.all()[0].loan is found
+            and found.installments.all()[0].debit_attempts.all()[0].card
+        )
+    assert len(queries) == 3  # the loan, its installments, their attempts
+    assert schedule == [
+        (fields(i), [fields(a) for a in i.debit_attempts.all()]) for i in expected.installments.all()
+    ]
+    assert sum(len(attempts) for _i, attempts in schedule) == 2
+    assert list(found.installments.filter(number=1)) == [found.installments.all()[0]]  # chained: this loan's
+    with pytest.raises(Loan.DoesNotExist):
+        loan_of(BorrowerFactory(), loan.pk)
