@@ -55,7 +55,7 @@ def healthz(request):
 
 @borrower_required
 def loan_list(request):
-    context = {"loans": selectors.loans_of(request.user), "repayment_card": repayment_card(request.user)}
+    context = {"loans": selectors.loan_list(request.user), "repayment_card": repayment_card(request.user)}
     return render(request, "lending/loans.html", context)
 
 

@@ -111,3 +111,19 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
     assert list(found.installments.filter(number=1)) == [found.installments.all()[0]]  # chained: this loan's
     with pytest.raises(Loan.DoesNotExist):
         loan_of(BorrowerFactory(), loan.pk)
+
+
+def test_the_loan_list_is_the_querysets_with_each_schedule(borrower, bind, make_loan):  # noqa: F811
+    from lending.selectors import loan_list, loans_of
+
+    bind(borrower)
+    make_loan(borrower)
+    make_loan(borrower, term_months=6, product="car")
+    expected = list(loans_of(borrower))
+    with CaptureQueriesContext(connection) as queries:
+        loans = loan_list(borrower)
+        schedules = [[fields(i) for i in loan.installments.all()] for loan in loans]
+    assert len(queries) == 2
+    assert [fields(loan) for loan in loans] == [fields(loan) for loan in expected]
+    assert schedules == [[fields(i) for i in loan.installments.all()] for loan in expected]
+    assert [len(schedule) for schedule in schedules] == [6, 3]  # newest first
