@@ -73,27 +73,34 @@ _attempts = Prepared(
 )
 
 
-def loan_of(user, loan_id: int) -> Loan:
-    """One of the borrower's own loans with its schedule and every debit attempt (DoesNotExist
-    otherwise), as ``prefetch_related`` leaves them: ``loan.installments.all()`` and each
-    installment's ``debit_attempts.all()`` read nothing more, and anything chained on them
-    (``filter``, ``order_by``) asks the database within the loan or the installment. The three
-    reads are compiled once (lending/prepared.py); Django's prefetching compiled them on every
-    loan page."""
+def loan_with_schedule(user, loan_id: int) -> Loan:
+    """One of the borrower's own loans with its schedule (DoesNotExist otherwise), as
+    ``prefetch_related("installments")`` leaves it, in two reads compiled once (lending/prepared.py)."""
     found = _own_loan(loan_id, user.pk)
     if not found:
         raise Loan.DoesNotExist
     loan = found[0]
     installments = _schedule(loan.pk)
+    for installment in installments:
+        Installment.loan.field.set_cached_value(installment, loan)
+    _hold(loan, "installments", installments)
+    return loan
+
+
+def loan_of(user, loan_id: int) -> Loan:
+    """``loan_with_schedule`` with every debit attempt too: ``loan.installments.all()`` and each
+    installment's ``debit_attempts.all()`` read nothing more, and anything chained on them
+    (``filter``, ``order_by``) asks the database within the loan or the installment. Django's
+    prefetching compiled these reads and built a queryset per installment on every loan page."""
+    loan = loan_with_schedule(user, loan_id)
+    installments = loan.installments.all()
     attempts = {installment.pk: [] for installment in installments}
     for attempt in _attempts(loan.pk):
         attempts[attempt.installment_id].append(attempt)
     for installment in installments:
-        Installment.loan.field.set_cached_value(installment, loan)
         for attempt in attempts[installment.pk]:
             DebitAttempt.installment.field.set_cached_value(attempt, installment)
         _hold(installment, "debit_attempts", attempts[installment.pk])
-    _hold(loan, "installments", installments)
     return loan
 
 

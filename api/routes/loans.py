@@ -18,7 +18,7 @@ def own_loan(user, loan_id: int, *, with_attempts: bool = False) -> Loan:
     try:
         if with_attempts:
             return selectors.loan_of(user, loan_id)
-        return selectors.loans_of(user).get(pk=loan_id)
+        return selectors.loan_with_schedule(user, loan_id)
     except Loan.DoesNotExist:
         raise Http404 from None
 
