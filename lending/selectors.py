@@ -48,16 +48,9 @@ _schedules = Prepared(lambda user_id: Installment.objects.filter(loan__borrower_
 
 def loan_list(user) -> list[Loan]:
     """``loans_of`` as a list for the loan list page: two reads compiled once (lending/prepared.py),
-    each loan's installments put in its prefetch cache (``_hold``)."""
+    each loan's installments in its prefetch cache."""
     loans = _loans(user.pk)
-    schedules = {loan.pk: [] for loan in loans}
-    for installment in _schedules(user.pk):
-        if installment.loan_id in schedules:  # not a loan granted between the two reads
-            schedules[installment.loan_id].append(installment)
-    for loan in loans:
-        for installment in schedules[loan.pk]:
-            Installment.loan.field.set_cached_value(installment, loan)
-        _hold(loan, "installments", schedules[loan.pk])
+    _attach(loans, "installments", _schedules(user.pk), Installment.loan.field)
     return loans
 
 
@@ -79,12 +72,8 @@ def loan_with_schedule(user, loan_id: int) -> Loan:
     found = _own_loan(loan_id, user.pk)
     if not found:
         raise Loan.DoesNotExist
-    loan = found[0]
-    installments = _schedule(loan.pk)
-    for installment in installments:
-        Installment.loan.field.set_cached_value(installment, loan)
-    _hold(loan, "installments", installments)
-    return loan
+    _attach(found, "installments", _schedule(found[0].pk), Installment.loan.field)
+    return found[0]
 
 
 def loan_of(user, loan_id: int) -> Loan:
@@ -93,15 +82,23 @@ def loan_of(user, loan_id: int) -> Loan:
     (``filter``, ``order_by``) asks the database within the loan or the installment. Django's
     prefetching compiled these reads and built a queryset per installment on every loan page."""
     loan = loan_with_schedule(user, loan_id)
-    installments = loan.installments.all()
-    attempts = {installment.pk: [] for installment in installments}
-    for attempt in _attempts(loan.pk):
-        attempts[attempt.installment_id].append(attempt)
-    for installment in installments:
-        for attempt in attempts[installment.pk]:
-            DebitAttempt.installment.field.set_cached_value(attempt, installment)
-        _hold(installment, "debit_attempts", attempts[installment.pk])
+    installments = list(loan.installments.all())
+    _attach(installments, "debit_attempts", _attempts(loan.pk), DebitAttempt.installment.field)
     return loan
+
+
+def _attach(parents: list, relation: str, children, foreign_key) -> None:
+    """Each child in its parent's ``relation`` (the prefetch cache), its ``foreign_key`` to the
+    parent loaded, as prefetching leaves them."""
+    groups = {parent.pk: [] for parent in parents}
+    for child in children:
+        group = groups.get(getattr(child, foreign_key.attname))
+        if group is not None:  # not a child of a parent made between the reads
+            group.append(child)
+    for parent in parents:
+        for child in groups[parent.pk]:
+            foreign_key.set_cached_value(child, parent)
+        _hold(parent, relation, groups[parent.pk])
 
 
 def _hold(instance, relation: str, rows: list) -> None:
