@@ -8,8 +8,9 @@ marker values for the arguments, and afterwards runs that SQL with the caller's 
 become model instances the way Django's ModelIterable makes them (``from_db``, select_related
 objects, annotations, the fields' converters), so callers see what the queryset would give.
 
-Only for querysets whose SQL does not depend on the values: the arguments may only be compared
-for equality (``filter(user_id=user_id)``); a shape that hides an argument is refused at once.
+Only for querysets whose SQL does not depend on the values: the arguments (ints or strings, never
+None, which would need ``IS NULL``) may only be compared for equality (``filter(user_id=user_id)``);
+a shape that hides an argument is refused at once.
 Check it on a Django upgrade: it reads the compiler's ``select``, ``klass_info`` and
 ``annotation_col_map`` and uses ``get_related_populators``, as ModelIterable does.
 """
