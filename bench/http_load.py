@@ -79,8 +79,11 @@ def sessions() -> tuple[str, str, dict]:
         "/cards/": "borrower",
         "/loans/": "borrower",
         f"/loans/{loan.pk}/": "borrower",
+        f"/loans/{loan.pk}/repay/": "borrower",
         "/accounts/security/": "borrower",
         "/notifications/": "borrower",
+        "/privacy/": "borrower",
+        "/support/": "borrower",
         "/admin/audit/reviewcase/": "officer",
         "/admin/audit/auditevent/": "officer",
     }
