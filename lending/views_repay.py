@@ -41,8 +41,9 @@ def _draft(request, loan: Loan, kind: str) -> dict:
     """What the borrower chose before asking for the code (kept while they read it), with the
     form's reference: the same until the payment is made."""
     key = f"{kind}-{loan.pk}"
-    draft = request.session.get(key) or {"payment_ref": uuid.uuid4().hex}
-    request.session[key] = draft
+    draft = request.session.get(key)
+    if draft is None:  # written once: a session written on every view costs Redis and PostgreSQL
+        draft = request.session[key] = {"payment_ref": uuid.uuid4().hex}
     return draft
 
 

@@ -215,3 +215,18 @@ def test_late_charges_are_shown_apart_only_when_the_product_defines_them(
     assert f"Late charges so far: ¥{charge}" in page
     repay = client.get(f"/loans/{loan.pk}/repay/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"late charge ¥{charge} included" in repay
+
+
+def test_the_repay_form_keeps_its_reference_without_writing_the_session_on_every_view(
+    sign_in, borrower, overdue
+):
+    from django.conf import settings
+
+    loan, _good = overdue
+    client = sign_in(borrower)
+    url = f"/loans/{loan.pk}/repay/"
+    first = client.get(url)
+    again = client.get(url)
+    assert payment_ref(first.content.decode()) == payment_ref(again.content.decode())
+    assert settings.SESSION_COOKIE_NAME in first.cookies  # the reference written once
+    assert settings.SESSION_COOKIE_NAME not in again.cookies  # and not again
