@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from audit.actions import Action
+from lending.choices import ChoiceLabels
 
 
 class AppendOnlyError(Exception):
@@ -25,10 +26,7 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("audit events cannot be updated")
 
 
-ACTION_LABELS = dict(Action.choices)  # labels stay lazy: translated when shown
-
-
-class AuditEvent(models.Model):
+class AuditEvent(ChoiceLabels, models.Model):
     """One state change: who, what, on which subject, from where. Append-only."""
 
     class ActorKind(models.TextChoices):
@@ -89,12 +87,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events cannot be deleted")
-
-    def get_action_display(self) -> str:
-        """The action's label. Django's own get_FOO_display makes a hashable copy of all the
-        choices on each call, translating every label (over a hundred actions) to hash it; a page
-        listing events paid that for each row."""
-        return str(ACTION_LABELS.get(self.action, self.action))
 
     @property
     def subject(self) -> str:

@@ -16,7 +16,7 @@ from accounts.decorators import borrower_required
 from cards.selectors import repayment_card
 from lending import selectors
 from lending.celery import app
-from lending.models import DebitAttempt, Installment, Loan
+from lending.models import Loan
 from lending.templatetags.money import money
 
 
@@ -76,14 +76,12 @@ def _schedule(loan: Loan) -> list[dict]:
     fraction of the template tags and filters doing the same per row (issue 22). Same msgids
     as the template had, so nothing new to translate.
     """
-    installment_statuses = {value: str(label) for value, label in Installment.Status.choices}
-    attempt_statuses = {value: str(label) for value, label in DebitAttempt.Status.choices}
     number_label = gettext("Installment %(number)s")
     split_label = gettext("principal %(principal)s + interest %(interest)s")
     today, language = timezone.localdate(), get_language()
     rows = []
     for installment in loan.installments.all():
-        status = installment_statuses.get(installment.status, installment.status)
+        status = installment.get_status_display()
         if days := installment.days_past_due_on(today):
             late = ngettext("%(days)s day past due", "%(days)s days past due", days) % {"days": days}
             status = f"{status} · {late}"
@@ -94,7 +92,7 @@ def _schedule(loan: Loan) -> list[dict]:
             attempts.append(
                 {
                     "status": attempt.status,
-                    "status_label": attempt_statuses.get(attempt.status, attempt.status),
+                    "status_label": attempt.get_status_display(),
                     "reason": attempt.failure_reason if attempt.failure_code else "",
                     "at_iso": created_at.isoformat(),
                     "at": date_format(created_at, "SHORT_DATETIME_FORMAT"),
