@@ -16,7 +16,11 @@ from django.conf import settings
 
 INLINE_STYLES = {"style-src": [SELF, UNSAFE_INLINE]}
 INLINE_STYLE_PATHS = ("/admin/", "/api/v1/docs")
-PER_VIEW = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt", "_csp_config_ro", "_csp_update_ro")
+# What django-csp's decorators set on a response (the report-only policy's too).
+PER_VIEW = (
+    "_csp_config", "_csp_update", "_csp_replace", "_csp_exempt",
+    "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro", "_csp_exempt_ro",
+)  # fmt: skip
 
 
 @cache
