@@ -10,9 +10,10 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from accounts import review_kinds
         from accounts.roles import sync_staff_groups
-        from accounts.signals import freeze_on_high_risk
+        from accounts.signals import connect_signin_forgetting, freeze_on_high_risk
         from audit.signals import risk_alert_opened
 
         post_migrate.connect(sync_staff_groups, sender=self)
         risk_alert_opened.connect(freeze_on_high_risk, dispatch_uid="accounts.freeze_on_high_risk")
         review_kinds.register()
+        connect_signin_forgetting()

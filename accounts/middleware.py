@@ -6,8 +6,11 @@ case, a borrower verified by their login SMS code, both rows come in one query h
 device with its user). Every check stays the same: the session's user and backend, the user
 allowed to sign in (``is_active``), the session auth hash (password and ``session_epoch``, so
 freezes, password and phone changes, closure and device-token revocation still end the session
-on the next request), and the device belonging to the user and confirmed. Nothing is cached
-between requests. Anything else (no device, a staff device, a hash that does not match) takes
+on the next request), and the device belonging to the user and confirmed. Where sessions are
+read from Redis, the two rows are kept there between requests (accounts/signin_cache.py, which
+says what ends an entry) and the checks are made on them as they were.
+
+Anything else (no device, a staff device, a hash that does not match) takes
 Django's and django-otp's own way, which also does their clean-up (flushing the session).
 """
 
@@ -19,6 +22,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
 from accounts.models import SmsCode
+from accounts.signin_cache import Lookup
 from lending.prepared import Prepared
 
 # Every signed-in request reads this: its SQL is compiled once (lending/prepared.py).
@@ -45,7 +49,12 @@ def login_device_with_user(request) -> SmsCode | None:
     backend = load_backend(backend_path)
     if type(backend) is not ModelBackend:  # the only backend whose get_user this repeats
         return None
-    device = next(iter(_device_with_user(device_id, user_id)), None)
+    cached = Lookup(session, user_id, device_id)
+    device = cached.found()
+    if device is None:
+        device = next(iter(_device_with_user(device_id, user_id)), None)
+        if device is not None:
+            cached.keep(device)
     if device is None or not backend.user_can_authenticate(device.user):
         return None
     session_hash = session.get(HASH_SESSION_KEY)

@@ -171,6 +171,9 @@ def main() -> None:
     parser.add_argument(
         "--database", help="load an existing database (bench/seed_scale.py's) instead of a fresh demo one"
     )
+    parser.add_argument(
+        "--only", nargs="+", metavar="PATH", help="only these pages (with hello and the sign-in, to compare)"
+    )
     args = parser.parse_args()
     env = environment(args.database or DATABASE, settings="bench.http_settings")
     if not args.database:
@@ -182,7 +185,8 @@ def main() -> None:
     server = start_gunicorn(env, args.workers)
     try:
         cookies = {"borrower": borrower, "officer": officer}
-        pages = {check(path, cookies[who]): who for path, who in pages.items()}
+        chosen = {path: who for path, who in pages.items() if not args.only or path in args.only}
+        pages = {check(path, cookies[who]): who for path, who in chosen.items()}
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
             script.write(REPORT)
             script.flush()

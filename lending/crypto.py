@@ -31,3 +31,13 @@ def fingerprint(value: str) -> str:
     """Hex HMAC-SHA256 of ``value`` under PII_HMAC_KEY."""
     key = settings.PII_HMAC_KEY.encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def seal(data: bytes) -> bytes:
+    """``data`` encrypted and authenticated (for values kept outside the database)."""
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(data)
+
+
+def unseal(token: bytes) -> bytes:
+    """What ``seal`` sealed; raises ``cryptography.fernet.InvalidToken`` for anything else."""
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(token)

@@ -24,6 +24,9 @@ CACHE_URL                    ``redis://127.0.0.1:6379/1`` (sessions are then rea
 CACHE_RETRY_SECONDS          After Redis as the cache fails to answer, each process reads
                              sessions from the database alone this long before it tries
                              Redis again (5).
+SIGNIN_CACHE_SECONDS         How long a borrower's verified sign-in (user and device rows) is
+                             kept in Redis between requests; 0 reads them on every request
+                             (60; accounts/signin_cache.py).
 CELERY_BROKER_URL            ``redis://127.0.0.1:6379/0``. Unset: tasks run eagerly in-process.
 FIELD_ENCRYPTION_KEYS        Comma separated Fernet keys; the first encrypts, all decrypt
                              (key rotation). Generate one with
@@ -249,6 +252,7 @@ if SHARED_CACHE:
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 0.25)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.25)
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5)
+SIGNIN_CACHE_SECONDS = env.int("SIGNIN_CACHE_SECONDS", default=60)
 SESSION_ENGINE = "lending.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
