@@ -17,7 +17,8 @@ current epoch. A process that saw the cache fail starts a new epoch the first ti
 answers again, before it reads anything from it: every copy made before the outage is then a
 miss, read again from the database (and copied again). Freezes and password and phone changes
 end sessions through the user's ``session_epoch`` in the session's auth hash, which is checked
-against the database on every request, so no stale copy can undo those either.
+on every request against the user row, or against its copy in the cache that every change of
+the row ends (accounts/signin_cache.py), so no stale session copy can undo those either.
 
 What this does not cover: the outage is known per process. A process that served no request
 during the outage, and so never saw it, trusts the old epoch until a process that saw it gets a

@@ -248,8 +248,11 @@ def test_a_session_cookie_kept_after_sign_out_opens_nothing(side, client, sign_i
     assert client.get(home).status_code == 302
 
 
-def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(client, sign_in, settings, redis_url):
-    """Production reads sessions from the shared cache (lending.sessions): ending one still ends it."""
+def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(
+    client, sign_in, settings, redis_url, django_capture_on_commit_callbacks
+):
+    """Production reads sessions, and the verified sign-in, from the shared cache (lending.sessions,
+    accounts.signin_cache): ending one still ends it."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -276,7 +279,9 @@ def test_sessions_read_from_redis_still_end_on_sign_out_and_on_a_freeze(client, 
 
     sign_in(borrower)
     assert client.get("/accounts/").status_code == 200
-    account_freeze(actor=None, user=borrower, reason="checking a report")  # ends every session
+    assert client.get("/accounts/").status_code == 200  # the sign-in now read from the cache
+    with django_capture_on_commit_callbacks(execute=True):  # the freeze committed
+        account_freeze(actor=None, user=borrower, reason="checking a report")  # ends every session
     assert client.get("/accounts/").status_code == 302
 
 
