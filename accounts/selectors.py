@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.models import Identity, Notification, PhoneChange, PhoneCheck, User
 from audit.models import AuditEvent, ReviewCase
+from lending.prepared import Prepared
 
 # Staff reading a record is the back office's own trail (auditors see it), not the borrower's activity.
 NOT_SHOWN_TO_BORROWERS = ("access.viewed", "access.revealed")
@@ -21,8 +22,20 @@ def security_events(user: User):
     )
 
 
+# Read by the account page, the card pages and the API's account: compiled once (lending/prepared.py).
+_identity_of = Prepared(lambda user_id: Identity.objects.filter(user_id=user_id)[:1], int)
+_last_phone_change = Prepared(
+    lambda user_id: (
+        PhoneChange.objects.filter(user_id=user_id, status=PhoneChange.Status.COMPLETED)
+        .order_by("-completed_at")
+        .only("completed_at")[:1]
+    ),
+    int,
+)
+
+
 def identity_of(user: User) -> Identity | None:
-    return Identity.objects.filter(user=user).first()
+    return next(iter(_identity_of(user.pk)), None)
 
 
 def open_phone_change(user: User) -> PhoneChange | None:
@@ -37,12 +50,8 @@ def phone_change_of(user: User, change_id: int) -> PhoneChange:
 
 def last_phone_change_at(user: User) -> datetime | None:
     """When the borrower's number last changed (the card rules wait after it)."""
-    return (
-        PhoneChange.objects.filter(user=user, status=PhoneChange.Status.COMPLETED)
-        .order_by("-completed_at")
-        .values_list("completed_at", flat=True)
-        .first()
-    )
+    changed = _last_phone_change(user.pk)
+    return changed[0].completed_at if changed else None
 
 
 def account_phone_check(user: User) -> PhoneCheck | None:

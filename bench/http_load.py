@@ -52,8 +52,10 @@ def sessions() -> tuple[str, str, dict]:
 
     django.setup()
     from django.conf import settings
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
     from django.test import Client
     from django.utils import timezone
+    from django.utils.crypto import get_random_string
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -69,7 +71,9 @@ def sessions() -> tuple[str, str, dict]:
         session[DEVICE_ID_SESSION_KEY] = device_id
         session[REAUTH_KEY] = timezone.now().isoformat()
         session.save()
-        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+        # A browser that has loaded a page before holds a CSRF cookie too (else every page makes one).
+        csrf = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+        return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.CSRF_COOKIE_NAME}={csrf}"
 
     borrower = User.objects.get(phone="+8613800138000")
     officer = User.objects.get(username="officer")

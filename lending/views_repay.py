@@ -31,8 +31,9 @@ Purpose = SmsCode.Purpose
 
 
 def _own_loan(request, loan_id: int) -> Loan:
+    """The borrower's loan with its schedule (no debit attempts: these pages do not show them)."""
     try:
-        return selectors.loan_of(request.user, loan_id)
+        return selectors.loan_with_schedule(request.user, loan_id)
     except Loan.DoesNotExist:
         raise Http404 from None
 

@@ -127,3 +127,29 @@ def test_the_loan_list_is_the_querysets_with_each_schedule(borrower, bind, make_
     assert [fields(loan) for loan in loans] == [fields(loan) for loan in expected]
     assert schedules == [[fields(i) for i in loan.installments.all()] for loan in expected]
     assert [len(schedule) for schedule in schedules] == [6, 3]  # newest first
+
+
+def test_the_identity_and_the_last_phone_change_are_the_borrowers_own():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import PhoneChange
+    from accounts.selectors import identity_of, last_phone_change_at
+    from accounts.tests.helpers import identity_row
+    from accounts.tests.identity_numbers import MATCH
+
+    own, other = BorrowerFactory(), BorrowerFactory()
+    identity_row(other, MATCH)
+    now = timezone.now()
+    for user, status, when in [
+        (own, PhoneChange.Status.COMPLETED, now - timedelta(days=9)),
+        (own, PhoneChange.Status.COMPLETED, now - timedelta(days=2)),
+        (own, PhoneChange.Status.COMPLETED, now - timedelta(days=5)),
+        (own, PhoneChange.Status.STARTED, None),
+        (other, PhoneChange.Status.COMPLETED, now),
+    ]:
+        PhoneChange.objects.create(user=user, status=status, old_phone_masked="x", completed_at=when)
+    assert identity_of(own) is None and identity_of(other).user_id == other.pk
+    assert last_phone_change_at(own) == now - timedelta(days=2)
+    assert last_phone_change_at(BorrowerFactory()) is None
