@@ -13,6 +13,7 @@ from accounts.models import Consent, SmsCode
 from accounts.policies import current_policy, policy_version
 from accounts.views.common import send_code
 from lending.errors import DomainError
+from lending.fragments import rendered_once
 from privacy import selectors
 from privacy.forms import ClosureForm, CodeForm
 from privacy.models import DataCopy
@@ -50,8 +51,9 @@ def centre(request):
         for consent in selectors.consents_of(request.user)
     ]
     context = {
-        "retention": RETENTION,
-        "recipients": RECIPIENTS,
+        "held_and_shared": rendered_once(
+            "privacy/_held_and_shared.html", {"retention": RETENTION, "recipients": RECIPIENTS}
+        ),
         "consents": consents,
         "marketing_active": is_active(request.user, "marketing"),
         "copies": selectors.copies_of(request.user),
