@@ -47,6 +47,7 @@ def centre(request):
             DOCUMENT_LABELS.get(consent.document, consent.document),
             WITHDRAWABLE.get(consent.document),
             ENDED_ELSEWHERE.get(consent.document),
+            getattr(consent, "withdrawal", None),  # none raises: the template paid for it per row
         )
         for consent in selectors.consents_of(request.user)
     ]

@@ -153,3 +153,35 @@ def test_the_identity_and_the_last_phone_change_are_the_borrowers_own():
     assert identity_of(own) is None and identity_of(other).user_id == other.pk
     assert last_phone_change_at(own) == now - timedelta(days=2)
     assert last_phone_change_at(BorrowerFactory()) is None
+
+
+def test_the_privacy_centres_reads_are_the_querysets():
+    from accounts.models import Consent
+    from accounts.policies import current_policy
+    from accounts.services import consent_record
+    from privacy import selectors as privacy
+    from privacy.models import DataCopy
+    from privacy.services import consent_withdraw
+    from privacy.services.consents import is_active
+
+    own, other = BorrowerFactory(), BorrowerFactory()
+    kept = consent_record(actor=own, policy=current_policy("privacy"))
+    withdrawn = consent_record(actor=own, policy=current_policy("biometrics"))
+    consent_record(actor=other, policy=current_policy("biometrics"))
+    assert is_active(own, "biometrics") and not is_active(own, "marketing")
+    consent_withdraw(actor=own, consent=withdrawn)
+    for _ in range(7):
+        DataCopy.objects.create(user=own)
+    DataCopy.objects.create(user=other)
+
+    expected = list(
+        Consent.objects.filter(user=own).select_related("withdrawal").order_by("-accepted_at", "-pk")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        consents = privacy.consents_of(own)
+        shown = [(c.pk, hasattr(c, "withdrawal")) for c in consents]
+    assert len(queries) == 1 and [fields(c) for c in consents] == [fields(c) for c in expected]
+    assert sorted(shown) == sorted([(kept.pk, False), (withdrawn.pk, True)])
+    assert not is_active(own, "biometrics") and is_active(other, "biometrics")
+    newest = list(DataCopy.objects.filter(user=own).order_by("-id")[:5])
+    assert [fields(c) for c in privacy.copies_of(own)] == [fields(c) for c in newest]

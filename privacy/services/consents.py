@@ -11,6 +11,7 @@ from audit.actions import Action
 from audit.context import current_request
 from audit.services import record
 from lending.errors import DomainError
+from lending.prepared import Prepared
 from privacy.models import ConsentWithdrawal
 
 # What withdrawing each withdrawable consent means, said before the borrower confirms.
@@ -40,8 +41,20 @@ class ConsentRefused(DomainError):
     code = "consent_refused"
 
 
+_active = Prepared(
+    lambda user_id, document: Consent.objects.filter(
+        user_id=user_id, document=document, withdrawal__isnull=True
+    ),
+    int,
+    str,
+    exists=True,
+)
+
+
 def is_active(user: User, document: str) -> bool:
-    return Consent.objects.filter(user=user, document=document, withdrawal__isnull=True).exists()
+    """Whether the borrower has a consent to ``document`` they have not withdrawn (compiled once:
+    the privacy centre asks on every view)."""
+    return _active(user.pk, document)
 
 
 @transaction.atomic
