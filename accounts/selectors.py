@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from accounts.models import Identity, Notification, PhoneChange, PhoneCheck, User
 from audit.models import AuditEvent, ReviewCase
-from lending.prepared import Prepared
+from lending.prepared import Prepared, PreparedRows
 
 # Staff reading a record is the back office's own trail (auditors see it), not the borrower's activity.
 NOT_SHOWN_TO_BORROWERS = ("access.viewed", "access.revealed")
@@ -15,11 +15,32 @@ NOT_SHOWN_TO_BORROWERS = ("access.viewed", "access.revealed")
 def security_events(user: User):
     """The borrower's security activity, newest first: what they did, and what was done to their
     account (a freeze, an unfreeze, a number changed after review) without the back office's reads."""
+    return _security_events(user.pk, str(user.pk))
+
+
+def _security_events(user_id: int, subject_id: str):
     return (
-        AuditEvent.objects.filter(Q(actor=user) | Q(subject_type="accounts.user", subject_id=str(user.pk)))
+        AuditEvent.objects.filter(
+            Q(actor_id=user_id) | Q(subject_type="accounts.user", subject_id=subject_id)
+        )
         .exclude(action__in=NOT_SHOWN_TO_BORROWERS)
         .order_by("-id")
     )
+
+
+# The security and notification pages' lists, compiled once (lending/prepared.py), for Paginator.
+_security_page = Prepared(_security_events, int, str)
+_security_count = Prepared(_security_events, int, str, count=True)
+_inbox = Prepared(lambda user_id: Notification.objects.filter(user_id=user_id).order_by("-id"), int)
+_inbox_count = Prepared(lambda user_id: Notification.objects.filter(user_id=user_id), int, count=True)
+
+
+def security_events_to_page(user: User) -> PreparedRows:
+    return PreparedRows(_security_page, _security_count, user.pk, str(user.pk))
+
+
+def notifications_to_page(user: User) -> PreparedRows:
+    return PreparedRows(_inbox, _inbox_count, user.pk)
 
 
 # Read by the account page, the card pages and the API's account: compiled once (lending/prepared.py).

@@ -19,6 +19,7 @@ from api.models import DeviceToken, LostPhoneTicket, SignInTicket
 from audit.actions import Action
 from audit.services import record
 from lending.errors import DomainError
+from lending.prepared import Prepared
 
 TOKEN_PREFIX = "dt_"  # noqa: S105 - a prefix, not a secret
 TICKET_PREFIX = "st_"
@@ -194,11 +195,15 @@ def device_token_touch(*, token: DeviceToken, now) -> None:
         DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
 
 
+_unrevoked_tokens = Prepared(  # the security page reads them on every view: compiled once
+    lambda user_id: DeviceToken.objects.filter(user_id=user_id, revoked_at__isnull=True).order_by("-id"), int
+)
+
+
 def live_tokens(user: User):
     """The borrower's signed-in devices, newest first."""
     now = timezone.now()
-    tokens = DeviceToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-id")
-    return [token for token in tokens if token_is_live(token, user, now)]
+    return [token for token in _unrevoked_tokens(user.pk) if token_is_live(token, user, now)]
 
 
 def api_records_purge() -> int:

@@ -37,45 +37,60 @@ class _Compiled:
     slots: tuple  # for each parameter, the argument's index, or None for a constant
     converters: dict  # column position -> (converters, expression)
     compiler: object
+    sliced: bool  # the queryset has its own LIMIT
 
 
 class Prepared:
     """``Prepared(build, int, ...)``: ``build(*arguments)`` returns a queryset; calling the
-    Prepared with the arguments returns its rows as a list (or, with ``exists=True``, whether
-    there is one)."""
+    Prepared with the arguments returns its rows as a list (with ``window=slice(start, stop)``,
+    those rows only), or with ``exists=True`` whether there is one, or with ``count=True`` how
+    many there are."""
 
-    def __init__(self, build, *kinds: type, exists: bool = False):
-        self.build, self.kinds, self.exists = build, kinds, exists
+    def __init__(self, build, *kinds: type, exists: bool = False, count: bool = False):
+        self.build, self.kinds, self.exists, self.count = build, kinds, exists, count
         self.model = None
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, alias: str) -> _Compiled:
         markers = [_marker(kind) for kind in self.kinds]
         queryset = self.build(*markers).using(alias)
+        if self.count:
+            queryset = queryset.order_by()
         query = queryset.query.exists() if self.exists else queryset.query
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
+        if self.count:
+            sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608 (Django's SQL, values as parameters)
         slots = tuple(markers.index(p) if p in markers else None for p in params)
         if sorted(slot for slot in slots if slot is not None) != list(range(len(markers))):
             raise ValueError(f"{self.build}: each argument must appear once, compared for equality")
-        converters = {} if self.exists else compiler.get_converters([column[0] for column in compiler.select])
-        compiled = _Compiled(sql, tuple(params), slots, converters, compiler)
+        rows = not (self.exists or self.count)
+        converters = compiler.get_converters([column[0] for column in compiler.select]) if rows else {}
+        compiled = _Compiled(sql, tuple(params), slots, converters, compiler, query.is_sliced)
         self._compiled[alias] = compiled
         return compiled
 
-    def __call__(self, *values):
+    def __call__(self, *values, window: slice | None = None):
         if self.model is None:
             self.model = self.build(*(_marker(kind) for kind in self.kinds)).model
         alias = router.db_for_read(self.model) or "default"
         compiled = self._compiled.get(alias) or self._compile(alias)
         bound = zip(compiled.slots, compiled.params, strict=True)
         params = [constant if slot is None else values[slot] for slot, constant in bound]
+        sql = compiled.sql
+        if window is not None:
+            if compiled.sliced or self.exists or self.count:
+                raise ValueError(f"{self.build}: a window is for the rows of an unsliced queryset")
+            sql += " LIMIT %s OFFSET %s"
+            params += [window.stop - window.start, window.start]
         connection = connections[alias]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if self.exists:
             return bool(rows)
+        if self.count:
+            return rows[0][0]
         return self._instances(alias, compiled, connection, rows)
 
     @staticmethod
@@ -99,3 +114,17 @@ class Prepared:
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+class PreparedRows:
+    """A queryset's rows as Django's Paginator reads them (``count()`` and slices), from a
+    compiled read and its compiled count: ``PreparedRows(rows, count, *arguments)``."""
+
+    def __init__(self, rows: Prepared, count: Prepared, *values):
+        self.rows, self.counted, self.values = rows, count, values
+
+    def count(self) -> int:
+        return self.counted(*self.values)
+
+    def __getitem__(self, window: slice) -> list:
+        return self.rows(*self.values, window=window)

@@ -43,7 +43,7 @@ def home(request):
 
 @borrower_required
 def security(request):
-    page = Paginator(selectors.security_events(request.user), 20).get_page(request.GET.get("page"))
+    page = Paginator(selectors.security_events_to_page(request.user), 20).get_page(request.GET.get("page"))
     context = {"page": page, "events": _shown_events(page), "devices": live_tokens(request.user)}
     return render(request, "accounts/security.html", context)
 

@@ -10,7 +10,7 @@ from accounts.services import notifications_mark_read
 
 @borrower_required
 def inbox(request):
-    page = Paginator(selectors.notifications_of(request.user), 20).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notifications_to_page(request.user), 20).get_page(request.GET.get("page"))
     items = [(n, *render_notification(n.kind, n.params)) for n in page]
     return render(request, "accounts/notifications.html", {"page": page, "items": items})
 

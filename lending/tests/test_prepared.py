@@ -185,3 +185,30 @@ def test_the_privacy_centres_reads_are_the_querysets():
     assert not is_active(own, "biometrics") and is_active(other, "biometrics")
     newest = list(DataCopy.objects.filter(user=own).order_by("-id")[:5])
     assert [fields(c) for c in privacy.copies_of(own)] == [fields(c) for c in newest]
+
+
+def test_the_security_and_notification_pages_are_the_querysets_pages():
+    from django.core.paginator import Paginator
+
+    from accounts import selectors as account
+    from accounts.models import Notification
+    from audit.actions import Action
+    from audit.services import record
+
+    own, other = BorrowerFactory(), BorrowerFactory()
+    record(action=Action.PASSWORD_CHANGED, actor=other, subject=other)
+    for number in range(23):
+        record(action=Action.PASSWORD_CHANGED, actor=own if number % 2 else None, subject=own)
+        Notification.objects.create(user=own, kind="card_bound")
+    Notification.objects.create(user=other, kind="card_bound")
+    lists = [
+        (account.security_events_to_page(own), account.security_events(own)),
+        (account.notifications_to_page(own), account.notifications_of(own)),
+    ]
+    for compiled, queryset in lists:
+        for number in (1, 2):
+            page, expected = Paginator(compiled, 20).page(number), Paginator(queryset, 20).page(number)
+            assert page.paginator.count == expected.paginator.count >= 23
+            assert [fields(row) for row in page] == [fields(row) for row in expected]
+    with pytest.raises(ValueError, match="window"):
+        Prepared(lambda user_id: Card.objects.filter(user_id=user_id)[:3], int)(own.pk, window=slice(0, 2))
