@@ -55,7 +55,9 @@ class BorrowerPaymentForm(forms.Form):
 
     def __init__(self, *args, cards, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["card"].choices = [(card.pk, str(card)) for card in cards]
+        # The last four digits first: a narrow screen cuts a long bank name, and two cards of one
+        # bank must still tell apart.
+        self.fields["card"].choices = [(card.pk, f"**** {card.last4} · {card.bank_name}") for card in cards]
         if cards and not self.initial.get("card"):
             self.initial["card"] = cards[0].pk
 

@@ -24,7 +24,7 @@ from accounts.signin_cache import Lookup
 from accounts.tests.factories import BorrowerFactory, StaffFactory, issue_backup_code
 from api.services import sessions_end_all
 from lending import sessions
-from lending.crypto import encrypt
+from lending.crypto import encrypt, seal
 from privacy.services.closure import _close_account, account_closure_request
 from privacy.tests.conftest import privacy_code  # noqa: F401
 
@@ -280,3 +280,14 @@ def test_with_no_time_to_keep_it_the_sign_in_is_read_on_every_request(sign_in, i
     settings.SIGNIN_CACHE_SECONDS = 0
     client = sign_in(BorrowerFactory())
     assert [signed_in_user(client)[1] for _ in range(2)] == [1, 1]
+
+
+def test_an_entry_that_cannot_be_read_back_is_read_from_the_database(sign_in, in_redis):
+    borrower = BorrowerFactory()
+    client = sign_in(borrower)
+    signed_in_user(client)
+    key = f"signin:{borrower.pk}"
+    entry = caches["default"].get(key)
+    caches["default"].set(key, (*entry[:3], seal(b"another release's pickle")))
+    user, queries = signed_in_user(client)
+    assert user.is_verified() and queries == 1
