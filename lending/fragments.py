@@ -4,6 +4,7 @@ The privacy centre's tables of what is held and who receives it are some forty t
 that only change with the language, yet rendering them was a third of that page's cost.
 """
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template.loader import render_to_string
@@ -15,6 +16,8 @@ _rendered: dict[tuple[str, str | None], str] = {}
 def rendered_once(template_name: str, constants: dict) -> str:
     """``render_to_string(template_name, constants)``, once per language: for a template whose
     context is constants (no request, no user)."""
+    if settings.DEBUG:  # the development server shows an edited template at once
+        return render_to_string(template_name, constants)
     key = (template_name, get_language())
     if key not in _rendered:
         _rendered[key] = render_to_string(template_name, constants)

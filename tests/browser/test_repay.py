@@ -38,7 +38,7 @@ def test_failed_debit_notice_loan_page_repay_now_receipt(page, settings, bind, m
     expect(page.get_by_role("heading", name="逾期", exact=True)).to_be_visible()
     page.get_by_role("link", name="立即还款").click()
 
-    page.get_by_label("扣款卡").select_option(label="中国建设银行 **** 5678")
+    page.get_by_label("扣款卡").select_option(label="**** 5678 · 中国建设银行")
     page.get_by_role("button", name="发送验证码至 138****8000").click()
     back = page.url
     code = newest_code(page)
