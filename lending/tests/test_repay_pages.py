@@ -230,3 +230,21 @@ def test_the_repay_form_keeps_its_reference_without_writing_the_session_on_every
     assert payment_ref(first.content.decode()) == payment_ref(again.content.decode())
     assert settings.SESSION_COOKIE_NAME in first.cookies  # the reference written once
     assert settings.SESSION_COOKIE_NAME not in again.cookies  # and not again
+
+
+def test_the_tab_of_the_page_is_marked_on_the_loan_and_account_pages(bind, borrower, make_loan, sign_in):
+    bind(borrower)
+    loan = make_loan(borrower)
+    client = sign_in(borrower)
+    tabs = {
+        f"/loans/{loan.pk}/repay/": "Loans",
+        f"/loans/{loan.pk}/payoff/": "Loans",
+        "/privacy/": "Me",
+        "/support/": "Me",
+        "/cards/": "Cards",
+    }
+    for path, tab in tabs.items():
+        page = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        bar = page[page.index('<nav class="tab-bar"') :]
+        marked = re.findall(r'aria-current="page">.*?<span>(\w+)</span>', bar, re.S)
+        assert marked == [tab], path
