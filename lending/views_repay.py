@@ -24,7 +24,7 @@ from lending.services.repayment import (
     loan_repay,
     loan_repay_code_send,
     payable_installments,
-    repayment_cards,
+    repayment_card_list,
 )
 
 Purpose = SmsCode.Purpose
@@ -79,9 +79,9 @@ def repay(request, loan_id: int):
     """Pay due and overdue installments now (all by default, or those ticked) from a chosen card."""
     loan = _own_loan(request, loan_id)
     today = timezone.localdate()
-    payable = payable_installments(loan, today)
+    payable = payable_installments(loan, today, schedule=loan.installments.all())
     payment = installments_payment(payable, loan.product, today)
-    cards = list(repayment_cards(request.user))
+    cards = repayment_card_list(request.user)
     draft = _draft(request, loan, "repay")
     form = BorrowerPaymentForm(request.POST or None, cards=cards, initial=draft)
     chosen = draft.get("installments") or [i.pk for i in payable]
@@ -130,7 +130,7 @@ def payoff(request, loan_id: int):
         messages.info(request, _("This loan is not being repaid any more."))
         return redirect("loan_detail", loan.pk)
     quote = loan_payoff_quote(loan, timezone.localdate())
-    cards = list(repayment_cards(request.user))
+    cards = repayment_card_list(request.user)
     draft = _draft(request, loan, "payoff")
     form = BorrowerPaymentForm(request.POST or None, cards=cards, initial=draft)
     if request.method == "POST" and form.is_valid():

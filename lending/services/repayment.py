@@ -17,6 +17,7 @@ attempts and pays nothing more (the code is single-use as well).
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import Q
@@ -32,6 +33,7 @@ from lending.amounts import Payment, installments_payment, payoff_payment
 from lending.errors import DomainError
 from lending.models import DebitAttempt, Installment, Loan
 from lending.pii import mask_card
+from lending.prepared import Prepared
 from lending.services.collection import Debit, bank_outcomes, debit_attempts_settle
 
 Purpose = SmsCode.Purpose
@@ -55,22 +57,38 @@ class Repayment:
         return [a for a in self.attempts if a.status == DebitAttempt.Status.SUCCEEDED]
 
 
-def payable_installments(loan: Loan, day: date) -> list[Installment]:
-    """The loan's unpaid installments due by ``day`` or marked overdue, in order."""
+def payable_installments(loan: Loan, day: date, *, schedule=None) -> list[Installment]:
+    """The loan's unpaid installments due by ``day`` or marked overdue, in order: from
+    ``schedule`` (the loan's installments a page has read already), else read now."""
     if loan.status not in Loan.BEING_REPAID:
         return []
-    due = Q(due_date__lte=day) | Q(status=Installment.Status.OVERDUE)
-    return list(loan.installments.filter(due, status__in=UNPAID).order_by("number"))
+    if schedule is None:
+        schedule = loan.installments.filter(status__in=UNPAID)
+    overdue = Installment.Status.OVERDUE
+    due = [i for i in schedule if i.status in UNPAID and (i.due_date <= day or i.status == overdue)]
+    return sorted(due, key=attrgetter("number"))
 
 
 def repayment_cards(borrower):
     """The borrower's cards a payment can be debited from: active debit cards with an active mandate."""
+    return _repayment_cards(borrower.pk)
+
+
+def _repayment_cards(user_id: int):
     from cards.models import Card, Mandate
 
     with_mandate = Mandate.objects.filter(status=Mandate.Status.ACTIVE).values("card_id")
     return Card.objects.filter(
-        user=borrower, status=Card.Status.ACTIVE, card_type="debit", pk__in=with_mandate
+        user_id=user_id, status=Card.Status.ACTIVE, card_type="debit", pk__in=with_mandate
     ).order_by("-is_repayment", "bound_at")
+
+
+_repayment_card_list = Prepared(_repayment_cards, int)  # the payment pages list them on every view
+
+
+def repayment_card_list(borrower) -> list:
+    """``repayment_cards`` as a list, compiled once (lending/prepared.py)."""
+    return _repayment_card_list(borrower.pk)
 
 
 def loan_payoff_quote(loan: Loan, day: date) -> Payment:

@@ -212,3 +212,29 @@ def test_the_security_and_notification_pages_are_the_querysets_pages():
             assert [fields(row) for row in page] == [fields(row) for row in expected]
     with pytest.raises(ValueError, match="window"):
         Prepared(lambda user_id: Card.objects.filter(user_id=user_id)[:3], int)(own.pk, window=slice(0, 2))
+
+
+def test_the_payment_pages_cards_and_payable_installments_are_the_services(borrower, bind, make_loan):  # noqa: F811
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lending.models import Installment
+    from lending.selectors import loan_with_schedule
+    from lending.services.repayment import payable_installments, repayment_card_list, repayment_cards
+
+    bind(borrower)
+    bind(borrower, number=GOOD_CREDIT)  # no mandate: not listed
+    loan = make_loan(borrower, first_due=timezone.localdate() - timedelta(days=40))
+    Installment.objects.filter(loan=loan, number=1).update(status=Installment.Status.PAID)
+    Installment.objects.filter(loan=loan, number=3).update(status=Installment.Status.OVERDUE)
+    assert [fields(c) for c in repayment_card_list(borrower)] == [
+        fields(c) for c in repayment_cards(borrower)
+    ]
+    assert len(repayment_card_list(borrower)) == 1
+    today = timezone.localdate()
+    read = loan_with_schedule(borrower, loan.pk)
+    with CaptureQueriesContext(connection) as queries:
+        from_page = payable_installments(read, today, schedule=read.installments.all())
+    assert not queries and [i.number for i in from_page] == [2, 3]
+    assert [fields(i) for i in from_page] == [fields(i) for i in payable_installments(loan, today)]
