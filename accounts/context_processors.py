@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import ngettext
 
 
 def portal(request):
@@ -9,4 +10,11 @@ def portal(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated and user.is_borrower and user.is_verified()):
         return {"borrower": None, "dev_sms": settings.DEBUG}
-    return {"borrower": user, "unread_notifications": user.unread_notifications, "dev_sms": settings.DEBUG}
+    unread = user.unread_notifications
+    return {
+        "borrower": user,
+        "unread_notifications": unread,
+        # The badge's label, said in the header and the tab bar: worked out once per page.
+        "unread_label": ngettext("%(counter)s unread", "%(counter)s unread", unread) % {"counter": unread},
+        "dev_sms": settings.DEBUG,
+    }

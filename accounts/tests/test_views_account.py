@@ -218,6 +218,8 @@ def test_the_unread_count_on_the_user_row_follows_the_inbox(sign_in):
         '<span class="badge" aria-label="2 unread">2</span>'
         in sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
+    chinese = sign_in(borrower).get("/cards/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert chinese.count('<span class="badge" aria-label="2 条未读">2</span>') == 2  # header and tab bar
     history = borrower.history.count()
     notifications_mark_read(actor=borrower)
     notification_create(user=borrower, kind="password_changed")
