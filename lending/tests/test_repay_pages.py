@@ -134,6 +134,11 @@ def test_the_payoff_page_shows_the_amount_before_the_borrower_confirms(sign_in, 
     assert (
         money(quote.total) in page and money(quote.principal) in page and "To settle the loan today" in page
     )
+    today = timezone.localdate()
+    chinese = (
+        sign_in(borrower).get(f"/loans/{loan.pk}/payoff/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    )
+    assert f"{today.year}年{today.month}月{today.day}日" in chinese  # the date as the other pages write it
 
 
 def test_the_back_office_shows_the_trigger_and_a_loans_payments_and_balance(
