@@ -268,10 +268,14 @@ def test_the_security_log_shows_the_borrowers_devices_readably_and_no_staff_trai
     with bound_request(RequestContext("r2", "198.51.100.99", office)), transaction.atomic():
         record(action=Action.PERSONAL_DATA_VIEWED, actor=officer, subject=borrower)
         record(action=Action.ACCOUNT_UNFROZEN, actor=officer, subject=borrower)
+    # A sign-in code asked for before signing in: where it was asked from, not "by the platform".
+    with bound_request(RequestContext("r3", "192.0.2.44", android)), transaction.atomic():
+        record(action=Action.SMS_CODE_SENT, actor=None, subject=borrower)
 
     page = sign_in(borrower).get("/accounts/security/", HTTP_ACCEPT_LANGUAGE="en").text
 
     assert "Chrome Mobile on Android 14" in page and "Mozilla/5.0" not in page and "203.0.113.7" in page
+    assert "192.0.2.44" in page and "by the platform" not in page
     assert "Account unfrozen" in page and "by our compliance team" in page
     assert "198.51.100.99" not in page and "Windows" not in page  # the officer's address and browser
     assert "opened in the back office" not in page
