@@ -123,8 +123,8 @@ def test_every_stored_history_reason_has_a_chinese_label():
     with translation.override("zh-hans"):
         assert reason_label("completed") == "已完成"  # the event, not the "completed at" column
         assert reason_label("kept after review case #12") == "审核案件 #12 后保留"
-        assert reason_label("debit attempt 2 failed: insufficient_funds") == "第 2 次扣款失败:卡内余额不足"
-        assert reason_label("staff created as officer") == "创建员工账户(合规专员)"
+        assert reason_label("debit attempt 2 failed: insufficient_funds") == "第 2 次扣款失败：卡内余额不足"
+        assert reason_label("staff created as officer") == "创建员工账户（合规专员）"
         assert reason_label("something new") == "something new"  # shown as stored, never lost
 
 
@@ -142,7 +142,7 @@ def test_risk_alerts_read_rules_evidence_and_handler_in_chinese_and_keep_the_cla
     assert "phone_changes_frequent" not in listing and "HANDLED BY" not in listing.upper()
 
     page = client.get(reverse("admin:audit_riskalert_change", args=[alert.pk])).content.decode()
-    assert '<ul class="evidence"><li>计入的事件数: 5</li><li>时间窗口(小时): 720</li></ul>' in page
+    assert '<ul class="evidence"><li>计入的事件数: 5</li><li>时间窗口（小时）: 720</li></ul>' in page
     assert '"count"' not in page and "我来跟进" in page
 
     note_action = {"action": "resolve", "_selected_action": [alert.pk], "apply": "1", "note": "已电话核实"}

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.browser
 def test_home_loads_in_chinese_and_the_switcher_turns_it_english(page):
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.get_by_role("heading", level=1)).to_have_text("还款银行卡与手机号,安全绑定")
+    expect(page.get_by_role("heading", level=1)).to_have_text("还款银行卡与手机号，安全绑定")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
 
     page.get_by_role("button", name="English").click()

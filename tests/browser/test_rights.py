@@ -61,7 +61,7 @@ def test_asking_to_close_the_account(page, dev_site):  # noqa: F811
     page.goto(back)
     page.get_by_label("密码").fill("borrower-pass-123")
     page.get_by_label("短信验证码").fill(code)
-    page.get_by_label("我了解冷静期结束后账户将被注销,且无法恢复。").check()
+    page.get_by_label("我了解冷静期结束后账户将被注销，且无法恢复。").check()
     page.get_by_role("button", name="注销账户").click()
     expect(page.get_by_role("status")).to_contain_text("您已退出登录")
     assert AccountClosure.objects.get().status == "cooling_off"
