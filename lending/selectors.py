@@ -13,9 +13,7 @@ def loans_being_repaid(user):
     return Loan.objects.filter(borrower=user, status__in=Loan.BEING_REPAID)
 
 
-_any_loan_being_repaid = Prepared(
-    lambda user_id: Loan.objects.filter(borrower_id=user_id, status__in=Loan.BEING_REPAID), int, exists=True
-)
+_any_loan_being_repaid = Prepared(loans_being_repaid, int, exists=True)
 
 
 def has_loan_being_repaid(user) -> bool:

@@ -89,12 +89,7 @@ def repay(request, loan_id: int):
         chosen = _chosen_installments(request, loan)
         if form.is_valid() and request.POST.get("send"):
             _draft_keep(request, loan, "repay", installments=chosen, card=form.cleaned_data["card"])
-            sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
-            send_code(
-                request,
-                lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_REPAY),
-                sent,
-            )
+            _code_send(request, loan, Purpose.LOAN_REPAY)
             return redirect("loan_repay", loan.pk)
         if form.is_valid():
             try:
@@ -136,12 +131,7 @@ def payoff(request, loan_id: int):
     if request.method == "POST" and form.is_valid():
         if request.POST.get("send"):
             _draft_keep(request, loan, "payoff", card=form.cleaned_data["card"])
-            sent = _("We sent a code to %(phone)s.") % {"phone": request.user.masked_phone}
-            send_code(
-                request,
-                lambda: loan_repay_code_send(actor=request.user, loan=loan, purpose=Purpose.LOAN_PAYOFF),
-                sent,
-            )
+            _code_send(request, loan, Purpose.LOAN_PAYOFF)
             return redirect("loan_payoff", loan.pk)
         try:
             repayment = loan_payoff(
