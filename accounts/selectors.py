@@ -31,8 +31,8 @@ def _security_events(user_id: int, subject_id: str):
 # The security and notification pages' lists, compiled once (lending/prepared.py), for Paginator.
 _security_page = Prepared(_security_events, int, str)
 _security_count = Prepared(_security_events, int, str, count=True)
-_inbox = Prepared(lambda user_id: Notification.objects.filter(user_id=user_id).order_by("-id"), int)
-_inbox_count = Prepared(lambda user_id: Notification.objects.filter(user_id=user_id), int, count=True)
+_inbox = Prepared(lambda user_id: notifications_of(user_id), int)
+_inbox_count = Prepared(lambda user_id: notifications_of(user_id), int, count=True)
 
 
 def security_events_to_page(user: User) -> PreparedRows:
@@ -71,19 +71,20 @@ def phone_change_of(user: User, change_id: int) -> PhoneChange:
 
 def last_phone_change_at(user: User) -> datetime | None:
     """When the borrower's number last changed (the card rules wait after it)."""
-    changed = _last_phone_change(user.pk)
-    return changed[0].completed_at if changed else None
+    changed = _last_completed_change(user)
+    return changed.completed_at if changed else None
+
+
+def _last_completed_change(user: User) -> PhoneChange | None:
+    """The borrower's last completed phone change, only its ``completed_at`` loaded."""
+    return next(iter(_last_phone_change(user.pk)), None)
 
 
 def account_phone_check(user: User) -> PhoneCheck | None:
     """The carrier's latest answer for the account phone as it is now: a check of the number the
     last completed phone change bound, or one made with no change (at identity verification,
     or asked again) since then."""
-    changed = (
-        PhoneChange.objects.filter(user=user, status=PhoneChange.Status.COMPLETED)
-        .order_by("-completed_at")
-        .first()
-    )
+    changed = _last_completed_change(user)
     of_account = Q(phone_change__isnull=True)
     if changed is not None:
         of_account = Q(phone_change=changed) | Q(of_account, checked_at__gt=changed.completed_at)

@@ -20,11 +20,11 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def encrypt(plaintext: str) -> str:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(plaintext.encode()).decode()
+    return seal(plaintext.encode()).decode()
 
 
 def decrypt(token: str) -> str:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
+    return unseal(token.encode()).decode()
 
 
 def fingerprint(value: str) -> str:
