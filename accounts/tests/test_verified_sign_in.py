@@ -129,21 +129,26 @@ def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def test_a_freeze_ends_the_session(sign_in, kept, committed):
+def _deactivate(borrower) -> None:
+    borrower.is_active = False
+    borrower.save(update_fields=["is_active"])
+
+
+ENDING = {
+    "a freeze": lambda borrower: account_freeze(actor=None, user=borrower, reason="suspected fraud"),
+    "a password change": lambda borrower: password_change(actor=borrower, new_password="another-pass-456"),
+    "signing out everywhere and revoking app tokens": lambda borrower: sessions_end_all(actor=borrower),
+    "deactivation": _deactivate,
+}
+
+
+@pytest.mark.parametrize("event", ENDING)
+def test_each_event_that_ends_sessions_ends_this_one(event, sign_in, kept, committed):
     borrower = BorrowerFactory()
     client = sign_in(borrower)
     kept(client)
     with committed():
-        account_freeze(actor=None, user=borrower, reason="suspected fraud")
-    assert ended(client)
-
-
-def test_a_password_change_ends_other_sessions(sign_in, kept, committed):
-    borrower = BorrowerFactory()
-    client = sign_in(borrower)
-    kept(client)
-    with committed():
-        password_change(actor=borrower, new_password="another-pass-456")
+        ENDING[event](borrower)
     assert ended(client)
 
 
@@ -172,15 +177,6 @@ def test_signing_out_ends_the_session(sign_in, kept, committed):
     with committed():
         client.post("/accounts/logout/")
     assert ended(stolen)
-    assert ended(client)
-
-
-def test_signing_out_everywhere_and_revoking_app_tokens_ends_the_session(sign_in, kept, committed):
-    borrower = BorrowerFactory()
-    client = sign_in(borrower)
-    kept(client)
-    with committed():
-        sessions_end_all(actor=borrower)
     assert ended(client)
 
 
@@ -246,16 +242,6 @@ def test_the_unread_count_is_fresh_after_a_notification_and_after_reading_them(s
     with committed():
         notifications_mark_read(actor=borrower)
     assert signed_in_user(client)[0].unread_notifications == 0
-
-
-def test_a_deactivated_user_is_signed_out(sign_in, in_redis, committed):
-    borrower = BorrowerFactory()
-    client = sign_in(borrower)
-    signed_in_user(client)
-    borrower.is_active = False
-    with committed():
-        borrower.save(update_fields=["is_active"])
-    assert ended(client)
 
 
 def test_a_deleted_login_device_no_longer_verifies_the_session(sign_in, in_redis, committed):
