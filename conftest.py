@@ -26,6 +26,25 @@ def pytest_configure(config):
         raise pytest.UsageError(
             "The suite runs on PostgreSQL: set DATABASE_URL=postgres://... or use `make test`."
         )
+    _signal_portal_renders()
+
+
+def _signal_portal_renders():
+    """``response.context`` and ``assertTemplateUsed`` for the portal's Jinja2 pages, as Django's
+    test setup gives them for its own engine (the signal is sent after rendering, so the context
+    holds what the context processors added too)."""
+    from django.template.backends.jinja2 import Template
+    from django.test.signals import template_rendered
+
+    render = Template.render
+
+    def rendered(self, context=None, request=None):
+        context = {} if context is None else context
+        template_rendered.send(sender=self, template=self, context=context)
+        return render(self, context, request)
+
+    Template.render = rendered
+    Template.name = property(lambda self: self.template.name)
 
 
 @pytest.fixture(autouse=True)

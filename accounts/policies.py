@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.template.loader import get_template
 from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 CURRENT = {
@@ -32,8 +33,12 @@ class Policy:
     document: str
     version: str
     language: str
-    template_name: str
     text: str
+
+    @property
+    def html(self) -> SafeString:
+        """The text as pages show it: the very characters the consent's hash is of."""
+        return mark_safe(self.text)  # noqa: S308 (the policy files are ours, published and hashed)
 
     @property
     def sha256(self) -> str:
@@ -49,4 +54,4 @@ def policy_version(document: str, version: str, language: str | None = None) -> 
     language = language or translation.get_language()
     language = language if language in ("zh-hans", "en") else "zh-hans"
     name = f"policies/{document}/{version}.{language}.html"
-    return Policy(document, version, language, name, get_template(name).template.source)
+    return Policy(document, version, language, get_template(name).template.source)

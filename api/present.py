@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
 
+from accounts.devices import device_label
 from accounts.notifications import render as render_notification
-from accounts.templatetags.devices import device as device_label
 from api.problems import ApiProblem
 from cards.models import Card
 

@@ -19,5 +19,5 @@ class DomainError(Exception):
         return ValidationError(self.message, code=self.code)
 
     def tell(self, request, level=messages.ERROR) -> None:
-        """The refusal as a page message, its code in ``data-code`` (templates/base.html)."""
+        """The refusal as a page message, its code in ``data-code`` (templates/portal/base.html)."""
         messages.add_message(request, level, self.message, extra_tags=self.code)

@@ -210,7 +210,21 @@ MIDDLEWARE = [
 ROOT_URLCONF = "lending.urls"
 WSGI_APPLICATION = "lending.wsgi.application"
 
+# The portal's pages are Jinja2 templates in templates/portal/ (lending/portal_templates.py);
+# everything else (the back office, form widgets, e-mails, text messages) is Django's engine.
 TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "portal"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "lending.portal_templates.environment",
+            "context_processors": [
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.portal",
+            ],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -221,7 +235,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.portal",
             ],
         },
     },

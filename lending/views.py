@@ -17,7 +17,7 @@ from cards.selectors import repayment_card
 from lending import selectors
 from lending.celery import app
 from lending.models import Loan
-from lending.templatetags.money import money
+from lending.money import money
 
 
 def home(request):

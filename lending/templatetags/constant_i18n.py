@@ -1,10 +1,11 @@
 """Django's i18n tags, where a translated constant is rendered once per language and process.
 
-``{% load constant_i18n %}`` in the project's templates, in place of ``{% load i18n %}``: every
-tag and filter of Django's library, and ``makemessages`` reads them as ever. ``{% translate
-"Sign out" %}``, or a ``{% blocktranslate %}`` without variables, renders the same text every time
-for a language (the catalogues are read once, at start), yet Django looked the text up, made a
-lazy string, localized and escaped it again on every render: some thirty times a portal page.
+``{% load constant_i18n %}`` in the project's Django templates (the back office, e-mails, text
+messages), in place of ``{% load i18n %}``: every tag and filter of Django's library, and
+``makemessages`` reads them as ever. ``{% translate "Save" %}``, or a ``{% blocktranslate %}``
+without variables, renders the same text every time for a language (the catalogues are read
+once, at start), yet Django looked the text up, made a lazy string, localized and escaped it
+again on every render.
 These keep what they rendered, per language and escaping; anything with a variable, a filter,
 ``as`` or ``noop`` takes Django's way.
 """

@@ -12,8 +12,8 @@ from accounts.tests.factories import BorrowerFactory, StaffFactory
 from cards.tests import sandbox_cards
 from cards.tests.conftest import allow_next_code
 from lending.models import DebitAttempt, Installment
+from lending.money import money
 from lending.services import loans_collect
-from lending.templatetags.money import money
 
 pytestmark = pytest.mark.django_db
 
