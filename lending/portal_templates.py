@@ -25,10 +25,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.template import defaultfilters
+from django.template.backends.utils import csrf_input
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import localize
+from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
@@ -67,6 +69,13 @@ def date(value, arg=None) -> str:
 
 def time(value, arg=None) -> str:
     return defaultfilters.time(template_localtime(value), arg)
+
+
+def csrf_once(request) -> dict:
+    """A context processor: the CSRF field masked once per page, as Django's own engine does.
+    Django's Jinja2 backend masks the token afresh wherever a form prints it, and every portal
+    page has two forms (sign out, language), each mask 32 draws from the system's randomness."""
+    return {"csrf_input": SimpleLazyObject(lambda: csrf_input(request))}
 
 
 def environment(**options) -> Environment:

@@ -222,6 +222,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
+                "lending.portal_templates.csrf_once",
             ],
         },
     },

@@ -3,10 +3,12 @@ numbers in the page's language, translations from the same catalogues; and it re
 method that was not called."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.template import engines
+from django.test import Client
 from django.utils import translation
 
 NOON_UTC = datetime.datetime(2026, 11, 30, 16, 30, tzinfo=datetime.UTC)  # 00:30 next day in Shanghai
@@ -55,4 +57,15 @@ def test_texts_are_translated_escaped_and_counted_as_with_django():
     )
     assert render("{% trans phone=phone %}Send a code to {{ phone }}{% endtrans %}", phone="<b>") == (
         "Send a code to &lt;b&gt;"
+    )
+
+
+@pytest.mark.django_db
+def test_a_page_masks_its_csrf_token_once_for_all_its_forms():
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/accounts/login/").content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert len(tokens) >= 2 and len(set(tokens)) == 1  # the sign-in and language forms
+    assert (
+        client.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[0]}).status_code == 302
     )
