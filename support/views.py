@@ -34,7 +34,7 @@ def _own_case(request, case_id):
 
 @borrower_required
 def case_list(request):
-    return render(request, "support/list.html", {"cases": selectors.cases_of(request.user)})
+    return render(request, "support/list.html", {"cases": selectors.case_list(request.user)})
 
 
 @borrower_required

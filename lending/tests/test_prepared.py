@@ -155,6 +155,17 @@ def test_the_identity_and_the_last_phone_change_are_the_borrowers_own():
     assert last_phone_change_at(BorrowerFactory()) is None
 
 
+def test_the_help_pages_cases_are_the_querysets():
+    from support.selectors import case_list, cases_of
+    from support.services import support_case_open
+
+    own, other = BorrowerFactory(), BorrowerFactory()
+    for user in (own, other, own):
+        support_case_open(actor=user, category="other", message="question")
+    assert case_list(own) == list(cases_of(own)) and len(case_list(own)) == 2
+    assert [case.pk for case in case_list(own)] == sorted((case.pk for case in case_list(own)), reverse=True)
+
+
 def test_the_privacy_centres_reads_are_the_querysets():
     from accounts.models import Consent
     from accounts.policies import current_policy
