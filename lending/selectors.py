@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from lending.models import DebitAttempt, Installment, Loan
@@ -100,11 +100,25 @@ def _attach(parents: list, relation: str, children, foreign_key) -> None:
 
 
 def _hold(instance, relation: str, rows: list) -> None:
-    """Put ``rows`` in the prefetch cache of ``instance.<relation>``, in the relation's own
-    queryset (scoped to the instance), as prefetching does."""
-    queryset = getattr(instance, relation).get_queryset()
-    queryset._result_cache, queryset._prefetch_done = rows, True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+    """Put ``rows`` in the prefetch cache of ``instance.<relation>``, as prefetching does."""
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = _Held(instance, relation, rows)
+
+
+class _Held(QuerySet):
+    """A relation's rows as prefetching leaves them, without the relation's own queryset, which
+    is built only if something is chained on them (``filter``, ``order_by``): then it is the
+    relation's, scoped to the instance. Building it for each of a loan page's 24 installments,
+    to hold rows nobody chains on, was a third of the page's reads (issue 22)."""
+
+    def __init__(self, instance, relation: str, rows: list):
+        descriptor = getattr(type(instance), relation)
+        self._manager_class = descriptor.related_manager_cls
+        super().__init__(model=descriptor.rel.related_model)
+        self._instance, self._result_cache, self._prefetch_done = instance, rows, True
+
+    def _chain(self):
+        manager = self._manager_class(self._instance)
+        return manager._apply_rel_filters(super(self._manager_class, manager).get_queryset())._chain()
 
 
 def payment_of(loan: Loan, payment_ref: str) -> list[DebitAttempt]:

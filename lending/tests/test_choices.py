@@ -1,4 +1,4 @@
-"""Choice labels from the dict built once per field (lending/choices.py)."""
+"""Choice labels from the dict built once per field and language (lending/choices.py)."""
 
 from django.utils import translation
 

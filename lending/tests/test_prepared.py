@@ -88,7 +88,8 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
 
     bind(borrower, number=INSUFFICIENT_FUNDS)
     loan = make_loan(borrower, first_due=FIRST_DUE)
-    loans_collect(loan_ids=[loan.pk], day=FIRST_DUE)
+    other_loan = make_loan(borrower, first_due=FIRST_DUE, product="car")  # the same numbers, another loan
+    loans_collect(loan_ids=[loan.pk, other_loan.pk], day=FIRST_DUE)
     loans_collect(loan_ids=[loan.pk], day=FIRST_DUE + timedelta(days=1))
     attempts = DebitAttempt.objects.select_related("card").order_by("created_at", "pk")
     expected = Loan.objects.prefetch_related(
@@ -108,7 +109,13 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
         (fields(i), [fields(a) for a in i.debit_attempts.all()]) for i in expected.installments.all()
     ]
     assert sum(len(attempts) for _i, attempts in schedule) == 2
-    assert list(found.installments.filter(number=1)) == [found.installments.all()[0]]  # chained: this loan's
+    # Chained on the held rows: asked within this loan, and within this installment.
+    assert list(found.installments.filter(number=1)) == [found.installments.all()[0]]
+    first = found.installments.all()[0]
+    assert list(first.debit_attempts.order_by("pk")) == list(
+        DebitAttempt.objects.filter(installment=first).order_by("pk")
+    )
+    assert first.debit_attempts.count() == 2 and found.installments.all().count() == 3
     with pytest.raises(Loan.DoesNotExist):
         loan_of(BorrowerFactory(), loan.pk)
 
