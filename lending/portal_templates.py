@@ -32,6 +32,7 @@ from django.utils import translation
 from django.utils.formats import localize
 from django.utils.functional import SimpleLazyObject
 from django.utils.timezone import template_localtime
+from django.utils.translation import trans_real
 from jinja2 import ChainableUndefined, Environment
 from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
 
@@ -71,11 +72,22 @@ def time(value, arg=None) -> str:
     return defaultfilters.time(template_localtime(value), arg)
 
 
-def csrf_once(request) -> dict:
-    """A context processor: the CSRF field masked once per page, as Django's own engine does.
-    Django's Jinja2 backend masks the token afresh wherever a form prints it, and every portal
-    page has two forms (sign out, language), each mask 32 draws from the system's randomness."""
-    return {"csrf_input": SimpleLazyObject(lambda: csrf_input(request))}
+def once_per_page(request) -> dict:
+    """A context processor for what a page prints many times, worked out once for it:
+    - the CSRF field, masked once, as Django's own engine does: the Jinja2 backend masks the
+      token afresh wherever a form prints it (every page has two forms: sign out, language),
+      each mask 32 draws from the system's randomness;
+    - the texts, looked up in the active language's catalogue itself: Django's ``gettext``
+      finds the active language in a context-local variable on every call (7 µs against 0.3 µs
+      here, some thirty times a page)."""
+    catalogue = trans_real.translation(translation.get_language())
+    return {
+        "csrf_input": SimpleLazyObject(lambda: csrf_input(request)),
+        "gettext": catalogue.gettext,
+        "ngettext": catalogue.ngettext,
+        "pgettext": catalogue.pgettext,
+        "npgettext": catalogue.npgettext,
+    }
 
 
 def environment(**options) -> Environment:

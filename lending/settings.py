@@ -222,7 +222,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
-                "lending.portal_templates.csrf_once",
+                "lending.portal_templates.once_per_page",
             ],
         },
     },

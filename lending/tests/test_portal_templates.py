@@ -61,11 +61,12 @@ def test_texts_are_translated_escaped_and_counted_as_with_django():
 
 
 @pytest.mark.django_db
-def test_a_page_masks_its_csrf_token_once_for_all_its_forms():
+def test_a_page_masks_its_csrf_token_once_for_all_its_forms_and_is_in_its_language():
     client = Client(enforce_csrf_checks=True)
     page = client.get("/accounts/login/").content.decode()
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert len(tokens) >= 2 and len(set(tokens)) == 1  # the sign-in and language forms
-    assert (
-        client.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[0]}).status_code == 302
-    )
+    assert "<title>登录 · 借贷</title>" in page  # the texts are the page's language's
+    switched = client.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[0]})
+    assert switched.status_code == 302
+    assert "<title>Sign in · Lending</title>" in client.get("/accounts/login/").content.decode()
