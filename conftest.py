@@ -31,8 +31,7 @@ def pytest_configure(config):
 
 def _signal_portal_renders():
     """``response.context`` and ``assertTemplateUsed`` for the portal's Jinja2 pages, as Django's
-    test setup gives them for its own engine (the signal is sent after rendering, so the context
-    holds what the context processors added too)."""
+    test setup gives them for its own engine: the view's context, the page first."""
     from django.template.backends.jinja2 import Template
     from django.test.signals import template_rendered
 

@@ -30,7 +30,8 @@ def _catalogues_changed(**kwargs) -> None:
 
 
 class ChoiceLabels:
-    """A model mixin (before ``models.Model``): its ``get_FOO_display`` reads ``labels_of``."""
+    """A model mixin (before ``models.Model``): its ``get_FOO_display`` reads the labels in the
+    active language (``_labels_in``)."""
 
     def _get_FIELD_display(self, field):
         value = getattr(self, field.attname)
