@@ -6,6 +6,7 @@ file's hashed name is read from the manifest once, at start).
 Kept per URL configuration and script prefix, the two things such a URL depends on here (there
 are no language prefixes); a test that overrides settings starts afresh."""
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.core.signals import setting_changed
@@ -16,6 +17,13 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 def fixed_url(name: str) -> str:
     return _reversed(name, get_urlconf(), get_script_prefix())
+
+
+def fixed_url_of_this_request() -> Callable[[str], str]:
+    """``fixed_url`` with the URL configuration and script prefix read once, now: each is a
+    context-local variable, slow to read, and a page asks for a dozen URLs."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()
+    return lambda name: _reversed(name, urlconf, prefix)
 
 
 def fixed_static(path: str) -> str:
