@@ -126,12 +126,20 @@ class PasswordResetCompleteForm(NewPasswordMixin, forms.Form):
     new_password2 = PasswordField(new=True, label=_("New password again"))
 
 
+class NeverEchoedInput(forms.TextInput):
+    """A card or ID number is never rendered back, not even into the form after an error: it is
+    only ever shown masked (retyping it is the price)."""
+
+    def format_value(self, value):
+        return None
+
+
 class IdentityForm(forms.Form):
     real_name = forms.CharField(
         label=_("Real name"), max_length=40, help_text=_("Exactly as on your ID card.")
     )
     id_number = forms.CharField(
-        label=_("Resident ID number"), max_length=18, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Resident ID number"), max_length=18, widget=NeverEchoedInput(attrs={"autocomplete": "off"})
     )
 
     def clean_real_name(self):
@@ -151,7 +159,7 @@ class PhoneLostForm(forms.Form):
     password = PasswordField(label=_("Password"))
     real_name = forms.CharField(label=_("Real name"), max_length=40)
     id_number = forms.CharField(
-        label=_("Resident ID number"), max_length=18, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Resident ID number"), max_length=18, widget=NeverEchoedInput(attrs={"autocomplete": "off"})
     )
     new_phone = MobileField(label=_("New mobile number"))
 

@@ -2,15 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import CodeField, MobileField
+from accounts.forms import CodeField, MobileField, NeverEchoedInput
 from cards.bins import clean_card_number
-
-
-class NeverEchoedInput(forms.TextInput):
-    """A card number is never rendered back, not even into the form after an error."""
-
-    def format_value(self, value):
-        return None
 
 
 class BindForm(forms.Form):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Identity, Notification
-from accounts.services import notification_create
+from accounts.services import identity_verify, notification_create
 from accounts.tests.factories import BorrowerFactory, StaffFactory
 from audit.models import AuditEvent
 
@@ -108,12 +108,11 @@ def test_identity_bad_input(sign_in, data, message):
     client = sign_in(BorrowerFactory())
     response = client.post("/accounts/identity/", data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and message in response.content.decode()
+    assert not data["id_number"] or data["id_number"] not in response.content.decode()  # never echoed
     assert not Identity.objects.exists()
 
 
 def test_identity_used_by_another_account_is_refused_on_the_form(sign_in):
-    from accounts.services import identity_verify
-
     identity_verify(actor=BorrowerFactory(), real_name="张三", id_number="110105199003071239")
     client = sign_in(BorrowerFactory())
     response = client.post(
@@ -279,3 +278,17 @@ def test_the_security_log_shows_the_borrowers_devices_readably_and_no_staff_trai
     assert "Account unfrozen" in page and "by our compliance team" in page
     assert "198.51.100.99" not in page and "Windows" not in page  # the officer's address and browser
     assert "opened in the back office" not in page
+
+
+def test_the_lost_phone_form_does_not_echo_the_id_number_after_an_error(client):
+    borrower = BorrowerFactory()
+    identity_verify(actor=borrower, real_name="张三", id_number="110105199003071239")
+    details = {
+        "phone": borrower.phone.national_number,
+        "password": "wrong-password",
+        "real_name": "张三",
+        "id_number": "110105199003071239",
+        "new_phone": "13900139001",
+    }
+    page = client.post("/accounts/phone/lost/", details, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="id_number"' in page and "110105199003071239" not in page
