@@ -249,6 +249,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # `make run`: the portal, Celery and the bank's notices write at once. A write waits for the
+    # lock (IMMEDIATE: a read never has to become a write, which SQLite refuses at once with
+    # "database is locked"), and readers do not wait for writers (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {**env.db("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["lending.routers.ReplicaRouter"]
