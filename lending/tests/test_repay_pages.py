@@ -44,7 +44,11 @@ def test_the_loan_page_leads_with_what_is_overdue_and_one_repay_now_action(sign_
     page = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     first = loan.installments.get(number=1)
     lead = page[page.index("<h1>") : page.index("Repayment schedule")]
-    assert "Overdue" in lead and money(first.amount_due) in lead and "overdue by 5 days" in lead
+    assert (
+        "Overdue" in lead
+        and money(first.amount_due) in lead
+        and "is overdue. Longest: 5 days past due." in lead
+    )
     assert lead.count(f'href="/loans/{loan.pk}/repay/"') == 1 and "5 days past due" in page
     zh = sign_in(borrower).get(f"/loans/{loan.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "立即还款" in zh
@@ -253,3 +257,29 @@ def test_the_tab_of_the_page_is_marked_on_the_loan_and_account_pages(bind, borro
         bar = page[page.index('<nav class="tab-bar"') :]
         marked = re.findall(r'aria-current="page">.*?<span>(\w+)</span>', bar, re.S)
         assert marked == [tab], path
+
+
+@pytest.mark.parametrize(
+    "count, days, english, chinese",
+    [
+        (
+            1,
+            1,
+            "1 installment, ¥10.00, is overdue. Longest: 1 day past due.",
+            "1 期共 ¥10.00 已逾期。 最长逾期 1 天。",
+        ),
+        (2, 35, "2 installments, ¥10.00, are overdue. Longest: 35 days past due.", "最长逾期 35 天。"),
+    ],
+)
+def test_the_overdue_lead_counts_installments_and_days_each_in_its_own_plural(count, days, english, chinese):
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    repay = {"overdue": [None] * count, "overdue_amount": 10, "days_past_due": days}
+    context = {"repay": repay, "loan": SimpleNamespace(pk=1)}
+    with translation.override("en"):
+        assert english in render_to_string("lending/_repay.html", context)
+    with translation.override("zh-hans"):
+        assert chinese in render_to_string("lending/_repay.html", context)
