@@ -54,6 +54,7 @@ from lending.crypto import decrypt
 from lending.db import history_rows_create, insert_rows, update_rows
 from lending.errors import DomainError
 from lending.models import DebitAttempt, Installment, Loan
+from lending.money import grouped
 from lending.pii import mask_card, redact
 
 NO_ANSWER = "no_answer"  # the bank never received the debit by the end of the window: soft
@@ -564,7 +565,8 @@ def _tell_borrowers_debits_failed(failed: list[_Settling]) -> None:
         else:
             kind = "debit_failed_stopped"
         notification_create(user=borrower, kind=kind, params=params, link=link)
-        text = {**params, "card": str(card) if card else "", "url": settings.SITE_URL + link}
+        text = {**params, "amount": grouped(entry.attempt.amount), "card": str(card) if card else ""}
+        text["url"] = settings.SITE_URL + link
         sms_queue(to=borrower.phone, template=kind, context=text, language=borrower.language)
 
 

@@ -12,6 +12,7 @@ from accounts.services.sms import sms_queue
 from audit.actions import Action
 from audit.services import record
 from lending.models import Installment, Loan
+from lending.money import grouped
 
 
 def _usable_repayment_card(borrower_ref):
@@ -62,9 +63,8 @@ def repayment_card_reminder_send(*, installment_id: int) -> bool:
         "due_date": installment.due_date.isoformat(),
     }
     notification_create(user=borrower, kind="repayment_card_missing", params=params, link="/cards/")
-    sms_queue(
-        to=borrower.phone, template="repayment_card_missing", context=params, language=borrower.language
-    )
+    text = {**params, "amount": grouped(installment.amount_due - installment.paid_amount)}
+    sms_queue(to=borrower.phone, template="repayment_card_missing", context=text, language=borrower.language)
     record(action=Action.REPAYMENT_CARD_REMINDER_SENT, actor=None, subject=installment, data=params)
     return True
 

@@ -523,6 +523,7 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
 ):
     from accounts.notifications import render
     from cards.services import card_repayment_set
+    from lending.money import money
     from lending.tasks import mark_overdue_installments
 
     settings.AUTODEBIT_WINDOW_CLOSES_AT, settings.AUTODEBIT_RETRY_DAYS = (18, 0), (1, 2, 3)
@@ -543,6 +544,7 @@ def test_insufficient_funds_on_the_due_date_leaves_the_installment_due_until_the
     texts = " ".join([*render(notice.kind, notice.params), sms.body])
     assert notice.kind == "debit_failed_retry" and str(FIRST_DUE + timedelta(days=1)) in texts
     assert "overdue" not in texts.lower() and "逾期" not in texts
+    assert money(attempt.amount) in sms.body and "," in money(attempt.amount)  # ¥3,650.38, not ¥3650.38
 
     with bank.travel(at(FIRST_DUE, 17, 59)):  # the window is still open
         assert mark_overdue_installments() == 0

@@ -1,12 +1,14 @@
 """Three days before a due date, a borrower without a usable repayment card is told, once."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from accounts.models import Notification, SmsMessage
 from audit.models import AuditEvent
 from cards.models import Mandate
+from lending.money import grouped
 from lending.services import repayment_card_reminders_send
 from lending.tasks import remind_missing_repayment_cards
 from lending.tests.conftest import FIRST_DUE
@@ -29,6 +31,7 @@ def test_a_loan_without_a_usable_mandate_gets_an_sms_and_a_notice_once(bind, bor
     assert notice.link == "/cards/" and notice.params["due_date"] == FIRST_DUE.isoformat()
     sms = SmsMessage.objects.get(template="repayment_card_missing")
     assert sms.to_masked == "138****8000"
+    assert "¥" + grouped(Decimal(notice.params["amount"])) in sms.body and "," in sms.body  # ¥1,013.70
     event = AuditEvent.objects.get(action="loan.repayment_card_reminder")
     assert event.actor_label == "repayment-card-reminder"
 
