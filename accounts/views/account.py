@@ -1,5 +1,7 @@
 """The signed-in borrower's own account: overview, security activity, password, identity, language."""
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.paginator import Paginator
@@ -48,23 +50,24 @@ def security(request):
     return render(request, "accounts/security.html", context)
 
 
-def _shown_events(events) -> list[dict]:
+def _shown_events(events) -> list[SimpleNamespace]:
     """Each event as the page shows it, read once here: the template looking up keys an event's
-    data may not have (``event.data.phone``) paid for an exception per missing key and row."""
+    data may not have (``event.data.phone``) paid for an exception per missing key and row. Rows
+    are objects, not dicts, for the same reason: Jinja2 reads ``row.action`` as an attribute first."""
     rows = []
     for event in events:
         data = event.data if isinstance(event.data, dict) else {}
         rows.append(
-            {
-                "action": event.get_action_display(),
-                "phone": data.get("phone"),
-                "old": data.get("old", ""),
-                "new": data.get("new"),
-                "when": date_format(timezone.localtime(event.occurred_at), "DATETIME_FORMAT"),
-                "actor_kind": event.actor_kind,
-                "ip": event.ip,
-                "device": device_label(event.user_agent),
-            }
+            SimpleNamespace(
+                action=event.get_action_display(),
+                phone=data.get("phone"),
+                old=data.get("old", ""),
+                new=data.get("new"),
+                when=date_format(timezone.localtime(event.occurred_at), "DATETIME_FORMAT"),
+                actor_kind=event.actor_kind,
+                ip=event.ip,
+                device=device_label(event.user_agent),
+            )
         )
     return rows
 
