@@ -53,7 +53,8 @@ def start_faceid(data: Path = ROOT / "var" / "bench-faceid") -> tuple[subprocess
         "FACEID_RULE_ID": "1",
     }
     command = [sys.executable, "-m", "sandboxes.faceid", "--port", "0", "--data-dir", str(data), "--quiet"]
-    command += ["--secret-id", env["FACEID_SECRET_ID"], "--secret-key", env["FACEID_SECRET_KEY"]]
+    # "--option=value": a random key may begin with "-", which argparse would take for an option
+    command += [f"--secret-id={env['FACEID_SECRET_ID']}", f"--secret-key={env['FACEID_SECRET_KEY']}"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     atexit.register(_stop, process)
     _wait_for_url(process, data, "the identity simulator")
