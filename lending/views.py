@@ -97,7 +97,7 @@ def _schedule(loan: Loan) -> list[SimpleNamespace]:
                     status_label=attempt.get_status_display(),
                     reason=attempt.failure_reason if attempt.failure_code else "",
                     at_iso=created_at.isoformat(),
-                    at=date_format(created_at, "SHORT_DATETIME_FORMAT"),
+                    at=date_format(created_at, "DATETIME_FORMAT"),
                     card=attempt.card.masked_number if attempt.card else "",
                     amount=money(attempt.amount),
                 )
