@@ -37,10 +37,6 @@ run: messages
 services:
 	bin/ensure-services
 
-# Node packages the tests use (axe-core for tests/browser/axe.py), pinned in package-lock.json.
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
-
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
