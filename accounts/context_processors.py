@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.utils.translation import ngettext
 
+from accounts.decorators import is_signed_in_borrower
+
 
 def portal(request):
     """The signed-in borrower (both factors passed) and their unread notifications, for the header.
@@ -8,7 +10,7 @@ def portal(request):
     ``dev_sms`` points newcomers to the development SMS page while DEBUG is on.
     """
     user = getattr(request, "user", None)
-    if not (user and user.is_authenticated and user.is_borrower and user.is_verified()):
+    if not is_signed_in_borrower(user):
         return {"borrower": None, "dev_sms": settings.DEBUG}
     unread = user.unread_notifications
     return {

@@ -9,13 +9,17 @@ from django.urls import reverse
 from accounts.session import reauthenticated_within
 
 
+def is_signed_in_borrower(user) -> bool:
+    """A borrower's session that passed both factors (password and SMS code)."""
+    return bool(user and user.is_authenticated and user.is_borrower and user.is_verified())
+
+
 def borrower_required(view):
     """A borrower's session that passed both factors (password and SMS code)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_authenticated and user.is_borrower and user.is_verified()):
+        if not is_signed_in_borrower(request.user):
             return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
         return view(request, *args, **kwargs)
 

@@ -6,14 +6,14 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.dispatch import receiver
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.decorators import borrower_required
+from accounts.decorators import borrower_required, is_signed_in_borrower
 from cards.selectors import repayment_card
 from lending import selectors
 from lending.celery import app
@@ -22,6 +22,10 @@ from lending.money import money
 
 
 def home(request):
+    """What the platform does, for a visitor; a signed-in borrower goes to their loans, the first
+    tab (the brand in the header leads here)."""
+    if is_signed_in_borrower(request.user):
+        return redirect("loans")
     return render(request, "lending/home.html")
 
 

@@ -10,6 +10,12 @@ def test_home_is_chinese_by_default(client):
     assert "安全绑定" in page
 
 
+def test_a_signed_in_borrower_lands_on_their_loans(sign_in):
+    from accounts.tests.factories import BorrowerFactory
+
+    assert sign_in(BorrowerFactory()).get("/")["Location"] == "/loans/"
+
+
 def test_the_switcher_turns_the_portal_english(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302 and response["Location"] == "/"
