@@ -1,7 +1,8 @@
 """Parts of a page that are the same for every borrower, rendered once per language and process.
 
 The privacy centre's tables of what is held and who receives it are some forty translated cells
-that only change with the language, yet rendering them was a third of that page's cost.
+that only change with the language, yet rendering them costs about 0.5 ms (Jinja2; a third of
+the page under Django's engine), nearly all of it translating and escaping the same texts.
 """
 
 from django.conf import settings

@@ -15,7 +15,12 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import selectors, session
-from accounts.decorators import borrower_required, frozen_refused, recent_password_required
+from accounts.decorators import (
+    borrower_required,
+    frozen_refused,
+    is_signed_in_borrower,
+    recent_password_required,
+)
 from accounts.devices import device_label
 from accounts.forms import IdentityForm, PasswordChangeForm, PasswordForm
 from accounts.services import (
@@ -145,6 +150,6 @@ def language(request):
     response = set_language(request)
     code = request.POST.get("language", "")
     user = request.user
-    if check_for_language(code) and user.is_authenticated and user.is_borrower and user.is_verified():
+    if check_for_language(code) and is_signed_in_borrower(user):
         user_language_set(actor=user, language=code)
     return response

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import session
+from accounts.decorators import is_signed_in_borrower
 from accounts.forms import CodeForm, LoginForm, PasswordResetCompleteForm, PhoneForm, RegisterCompleteForm
 from accounts.models import SmsCode, User
 from accounts.policies import current_policy
@@ -99,7 +100,7 @@ def _send_login_code(user: User) -> None:
 
 
 def login(request):
-    if request.user.is_authenticated and request.user.is_borrower and request.user.is_verified():
+    if is_signed_in_borrower(request.user):
         return redirect(safe_next(request, reverse("accounts:home")))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
