@@ -7,11 +7,14 @@ or as the borrower's app with a device token (``--who app``, for /api/v1/ paths)
 
 Reads the database bench/http_load.py built (run that first; ``--database`` for another one).
 The first request is made before profiling starts, so imports and caches warmed once are left
-out; the figure printed is the mean wall time per request under the profiler, to compare runs.
+out, and then what is loaded is frozen out of the garbage collector's sight, as lending/wsgi.py
+does in a worker. The figure printed is the mean wall time per request under the profiler, to
+compare runs; ``--gc`` adds the collector's own time per request.
 """
 
 import argparse
 import cProfile
+import gc
 import pstats
 import sys
 import time
@@ -21,6 +24,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.http_load import DATABASE, sessions  # noqa: E402
 from bench.production_env import environment  # noqa: E402
+
+
+class CollectorClock:
+    """A gc callback adding up the CPU time of every collection."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
 
 
 def main() -> None:
@@ -37,6 +54,7 @@ def main() -> None:
         action="store_true",
         help="profile this process's CPU time, not wall time (waits on PostgreSQL and Redis left out)",
     )
+    parser.add_argument("--gc", action="store_true", help="also print the collector's time per request")
     args = parser.parse_args()
     environment(args.database, settings="bench.http_settings")
     borrower, officer, _ = sessions()
@@ -54,6 +72,10 @@ def main() -> None:
     path = first.request["PATH_INFO"] + (f"?{query}" if query else "")
     if first.status_code != 200:
         raise SystemExit(f"{args.path} answered {first.status_code}")
+    gc.freeze()
+    collector = CollectorClock()
+    if args.gc:
+        gc.callbacks.append(collector)
     profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     started = time.perf_counter()
     if not args.plain:
@@ -64,6 +86,8 @@ def main() -> None:
     spent = (time.perf_counter() - started) / args.requests * 1000
     under = "without" if args.plain else "under"
     print(f"{path}: {spent:.2f} ms per request {under} the profiler ({args.requests} requests)")
+    if args.gc:
+        print(f"garbage collector: {collector.seconds / args.requests * 1000:.2f} ms per request")
     if not args.plain:
         pstats.Stats(profile).strip_dirs().sort_stats(args.sort).print_stats(args.limit)
 

@@ -1,7 +1,10 @@
 """No Docker engine runs here: check the compose file names real entry points instead."""
 
 import importlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -104,3 +107,18 @@ def test_the_dockerfile_installs_the_pinned_requirements_and_serves_wsgi():
     assert "pip install -r requirements.txt" in dockerfile
     assert "lending.wsgi:application" in dockerfile
     assert "USER lending" in dockerfile
+
+
+def test_the_wsgi_worker_freezes_what_it_loaded_out_of_the_collectors_sight():
+    """Full collections would otherwise walk every loaded module's objects (lending/wsgi.py)."""
+    probe = (
+        "import gc, lending.wsgi\n"
+        "from lending import urls\n"
+        "print(gc.get_freeze_count() > 50_000, any(o is urls.urlpatterns for o in gc.get_objects()))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lending.settings_test"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
