@@ -5,6 +5,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q
 
 from audit.models import AuditEvent, ReviewCase, ReviewCaseSeen
+from lending.prepared import Prepared
 
 
 def officers():
@@ -18,9 +19,13 @@ def officers():
     )
 
 
-def unseen_open_cases(officer):
-    seen = ReviewCaseSeen.objects.filter(case=OuterRef("pk"), officer=officer)
+def _unseen_open_cases(officer_id: int):
+    seen = ReviewCaseSeen.objects.filter(case=OuterRef("pk"), officer_id=officer_id)
     return ReviewCase.objects.filter(status=ReviewCase.Status.OPEN).exclude(Exists(seen))
+
+
+# Every back-office page shows it (the header's marker): compiled once (lending/prepared.py).
+unseen_open_case_count = Prepared(_unseen_open_cases, int, count=True)
 
 
 def borrower_timeline(borrower_id: int, limit: int = 20):
