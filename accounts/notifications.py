@@ -8,8 +8,10 @@ as ISO dates (formatted when shown). Texts stored before this are shown as they 
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+
+from lending.printed_dates import printed
 
 TEXTS = {
     "phone_changed": (
@@ -163,7 +165,7 @@ def _shown_value(key: str, value):
         if key in AMOUNTS:
             return number_format(Decimal(value), 2, force_grouping=True)
         if key in DATES:
-            return date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+            return printed(datetime.date.fromisoformat(value))
     except (InvalidOperation, ValueError, TypeError):
         pass  # stored as text before: shown as it is
     return value

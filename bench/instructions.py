@@ -18,7 +18,6 @@ Reads the database bench/http_load.py built (run that first) unless ``--database
 import argparse
 import ctypes
 import gc
-import os
 import re
 import subprocess
 import sys

@@ -40,9 +40,11 @@ from accounts.devices import device_label
 from cards.bank_marks import bank_mark
 from lending.fixed_urls import fixed_static, fixed_url, fixed_url_of_this_request
 from lending.money import grouped, money
+from lending.printed_dates import printed
 
 DIRECTORY = Path("templates", "portal")  # from the project's root, as in settings.TEMPLATES
-LOCALIZED = (datetime.date, datetime.time, Decimal, float)  # datetime is a date
+DATES = (datetime.date, datetime.time)  # a datetime is a date
+LOCALIZED = (*DATES, Decimal, float)
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -57,7 +59,8 @@ def as_django_prints(value):
     if isinstance(value, str):
         return value
     if isinstance(value, LOCALIZED):
-        return localize(template_localtime(value))
+        value = template_localtime(value)
+        return printed(value) if isinstance(value, DATES) else localize(value)
     if callable(value) and not hasattr(value, "__html__"):
         raise TypeError(f"a template printed {value!r} without calling it")
     return value
@@ -65,7 +68,9 @@ def as_django_prints(value):
 
 def date(value, arg=None) -> str:
     """Django's ``date`` filter, on the time in TIME_ZONE (Django's engine converts it first)."""
-    return defaultfilters.date(template_localtime(value), arg)
+    if isinstance(value, datetime.date):
+        return printed(template_localtime(value), arg or "DATE_FORMAT")
+    return defaultfilters.date(value, arg)
 
 
 def time(value, arg=None) -> str:

@@ -14,15 +14,15 @@ from django.contrib.admin import utils as admin_utils
 from django.contrib.admin.templatetags import admin_list
 from django.db import models
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from lending.choices import labels_of
+from lending.printed_dates import printed
 
 ZONED = r"Y-m-d H:i \U\T\CO"  # 2026-11-30 13:00 UTC+0800
 
 
 def local_datetime(value: datetime | None) -> str:
-    return date_format(timezone.localtime(value), ZONED) if value else ""
+    return printed(timezone.localtime(value), ZONED) if value else ""
 
 
 def local_date(value: datetime | None) -> str:

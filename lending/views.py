@@ -1,14 +1,9 @@
-from datetime import date
-from functools import lru_cache
 from types import SimpleNamespace
 
-from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
-from django.dispatch import receiver
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -19,6 +14,7 @@ from lending import selectors
 from lending.celery import app
 from lending.models import Loan
 from lending.money import money
+from lending.printed_dates import printed
 
 
 def home(request):
@@ -101,7 +97,7 @@ def _schedule(loan: Loan) -> list[SimpleNamespace]:
                     status_label=attempt.get_status_display(),
                     reason=attempt.failure_reason if attempt.failure_code else "",
                     at_iso=created_at.isoformat(),
-                    at=date_format(created_at, "DATETIME_FORMAT"),
+                    at=printed(created_at, language=language),
                     card=attempt.card.masked_number if attempt.card else "",
                     amount=money(attempt.amount),
                 )
@@ -112,22 +108,10 @@ def _schedule(loan: Loan) -> list[SimpleNamespace]:
                 status_text=status,  # "Due · 9 days past due"
                 number=number_label % {"number": installment.number},
                 due_iso=installment.due_date.isoformat(),
-                due=_day_shown(installment.due_date, language),
+                due=printed(installment.due_date, language=language),
                 amount=money(installment.amount_due),
                 split=split_label % {"principal": principal, "interest": interest},
                 attempts=attempts,
             )
         )
     return rows
-
-
-@lru_cache(maxsize=4096)
-def _day_shown(day: date, language: str) -> str:
-    """A due date as ``language`` (the active one) writes it; schedules and borrowers share the
-    same days, so each is formatted once per process rather than once per row."""
-    return date_format(day)
-
-
-@receiver(setting_changed)
-def _settings_changed(**kwargs) -> None:
-    _day_shown.cache_clear()

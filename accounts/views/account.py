@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -35,6 +34,7 @@ from accounts.services import (
 )
 from accounts.views.common import safe_next
 from api.services import live_tokens
+from lending.printed_dates import printed
 from support.links import help_url_for_refusal
 
 
@@ -68,7 +68,7 @@ def _shown_events(events) -> list[SimpleNamespace]:
                 phone=data.get("phone"),
                 old=data.get("old", ""),
                 new=data.get("new"),
-                when=date_format(timezone.localtime(event.occurred_at), "DATETIME_FORMAT"),
+                when=printed(timezone.localtime(event.occurred_at)),
                 actor_kind=event.actor_kind,
                 ip=event.ip,
                 device=device_label(event.user_agent),
