@@ -88,3 +88,24 @@ def test_the_alert_list_shows_every_column_at_1280_px(desk):
     results = desk.locator("#changelist .results")
     assert results.evaluate("r => r.scrollWidth <= r.clientWidth"), "the list scrolls sideways"
     expect(desk.locator("#result_list")).not_to_contain_text("phone_changes_frequent")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_header_takes_an_officer_from_list_to_list_on_a_phone_and_a_desk(browser, live_server, width):
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": width, "height": 800}, base_url=live_server.url
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page)
+    page.goto("/admin/audit/reviewcase/")
+    lists = page.locator("#work-lists a")
+    expect(lists).to_have_text(["审核案件", "风险告警", "求助", "审计事件", "审计导出"])
+    expect(page.locator('#work-lists a[aria-current="page"]')).to_have_text("审核案件")
+    for link in lists.all():
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 24
+    lists.filter(has_text="风险告警").click()
+    expect(page).to_have_url(f"{live_server.url}/admin/audit/riskalert/")
+    expect(page.locator('#work-lists a[aria-current="page"]')).to_have_text("风险告警")
+    context.close()
