@@ -4,7 +4,11 @@ rather than on every request (the header and the tab bar show a dozen on every p
 file's hashed name is read from the manifest once, at start).
 
 Kept per URL configuration and script prefix, the two things such a URL depends on here (there
-are no language prefixes); a test that overrides settings starts afresh."""
+are no language prefixes); a test that overrides settings starts afresh.
+
+A page's ``url()`` with one id (``url('cards:unbind', card.pk)``) is made the same way: the URL is
+reversed once per name with a marker id, and each id is put in the marker's place (Django's
+reverse takes about 15 µs a link)."""
 
 from collections.abc import Callable
 from functools import lru_cache
@@ -12,7 +16,9 @@ from functools import lru_cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+
+_MARKER = str(987_654_321_987_654_321)  # an id no row has (18 digits, as lending.ids allows)
 
 
 def fixed_url(name: str) -> str:
@@ -26,6 +32,20 @@ def fixed_url_of_this_request() -> Callable[[str], str]:
     return lambda name: _reversed(name, urlconf, prefix)
 
 
+def url_of_this_request() -> Callable[..., str]:
+    """``reverse(name, args=args, kwargs=kwargs)`` for the page's ``url()``, one id made quick."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()
+
+    def url(name: str, *args, **kwargs) -> str:
+        if len(args) == 1 and not kwargs and type(args[0]) is int and 0 <= args[0] < 10**18:
+            around = _around_an_id(name, urlconf, prefix)
+            if around:
+                return f"{around[0]}{args[0]}{around[1]}"
+        return reverse(name, urlconf=urlconf, args=args or None, kwargs=kwargs or None)
+
+    return url
+
+
 def fixed_static(path: str) -> str:
     return _static(path, get_script_prefix())
 
@@ -36,6 +56,17 @@ def _reversed(name: str, urlconf, prefix: str) -> str:
 
 
 @lru_cache(maxsize=256)
+def _around_an_id(name: str, urlconf, prefix: str) -> tuple[str, str] | None:
+    """The URL of ``name`` before and after its one id; None for a URL that takes no such id."""
+    try:
+        marked = reverse(name, urlconf=urlconf, args=[int(_MARKER)])
+    except NoReverseMatch:
+        return None
+    head, found, tail = marked.partition(_MARKER)
+    return (head, tail) if found and _MARKER not in tail else None
+
+
+@lru_cache(maxsize=256)
 def _static(path: str, prefix: str) -> str:
     return static(path)
 
@@ -43,4 +74,5 @@ def _static(path: str, prefix: str) -> str:
 @receiver(setting_changed)
 def _settings_changed(**kwargs) -> None:
     _reversed.cache_clear()
+    _around_an_id.cache_clear()
     _static.cache_clear()

@@ -38,7 +38,7 @@ from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
 
 from accounts.devices import device_label
 from cards.bank_marks import bank_mark
-from lending.fixed_urls import fixed_static, fixed_url, fixed_url_of_this_request
+from lending.fixed_urls import fixed_static, fixed_url, fixed_url_of_this_request, url_of_this_request
 from lending.money import grouped, money
 from lending.printed_dates import printed
 
@@ -84,7 +84,8 @@ def once_per_page(request) -> dict:
       each mask 32 draws from the system's randomness;
     - the texts, looked up in the active language's catalogue itself: Django's ``gettext``
       finds the active language in a context-local variable on every call (7 µs against 0.3 µs
-      here, some thirty times a page); the same for the dozen fixed URLs of a page."""
+      here, some thirty times a page); the same for the dozen fixed URLs of a page, and the
+      URLs with an id (``lending/fixed_urls.py``)."""
     catalogue = trans_real.translation(translation.get_language())
     return {
         "csrf_input": SimpleLazyObject(lambda: csrf_input(request)),
@@ -94,6 +95,7 @@ def once_per_page(request) -> dict:
         "pgettext": catalogue.pgettext,
         "npgettext": catalogue.npgettext,
         "fixed_url": fixed_url_of_this_request(),
+        "url": url_of_this_request(),
     }
 
 

@@ -1,10 +1,11 @@
 """``fixed_url()`` and ``fixed_static()``: the same links as ``url()`` and ``static()``, under
 whatever prefix the site is served."""
 
+import pytest
 from django.template import engines
-from django.urls import get_script_prefix, set_script_prefix
+from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
 
-from lending.fixed_urls import fixed_url_of_this_request
+from lending.fixed_urls import fixed_url_of_this_request, url_of_this_request
 
 
 def test_a_fixed_url_is_the_reversed_url_under_the_script_prefix():
@@ -34,3 +35,26 @@ def test_a_requests_fixed_urls_are_under_its_script_prefix():
     finally:
         set_script_prefix(before)
     assert fixed_url_of_this_request()("cards:list") == "/cards/"
+
+
+def test_a_requests_urls_with_an_id_are_djangos_reversed_urls():
+    url = url_of_this_request()
+    for name, args in [
+        ("cards:unbind", (7,)),
+        ("cards:unbind", (123456789012345678,)),
+        ("cards:step_up", (0,)),
+        ("loan_detail", (42,)),
+        ("cards:list", ()),
+    ]:
+        assert url(name, *args) == reverse(name, args=args), (name, args)
+    assert url("loan_detail", loan_id=5) == reverse("loan_detail", kwargs={"loan_id": 5})
+    with pytest.raises(NoReverseMatch):
+        url("cards:unbind", -1)  # no id of a row: Django's refusal
+    with pytest.raises(NoReverseMatch):
+        url("cards:list", 3)  # a URL that takes no id
+    before = get_script_prefix()
+    set_script_prefix("/portal/")
+    try:
+        assert url_of_this_request()("cards:unbind", 7) == "/portal/cards/7/unbind/"
+    finally:
+        set_script_prefix(before)
