@@ -6,9 +6,9 @@ file's hashed name is read from the manifest once, at start).
 Kept per URL configuration and script prefix, the two things such a URL depends on here (there
 are no language prefixes); a test that overrides settings starts afresh.
 
-A page's ``url()`` with one id (``url('cards:unbind', card.pk)``) is made the same way: the URL is
-reversed once per name with a marker id, and each id is put in the marker's place (Django's
-reverse takes about 15 µs a link)."""
+A page's ``url()`` without arguments is a fixed URL too. With one id (``url('cards:unbind',
+card.pk)``), the URL is reversed once per name with a marker id, and each id is put in the
+marker's place (Django's reverse takes about 15 µs a link)."""
 
 from collections.abc import Callable
 from functools import lru_cache
@@ -33,10 +33,13 @@ def fixed_url_of_this_request() -> Callable[[str], str]:
 
 
 def url_of_this_request() -> Callable[..., str]:
-    """``reverse(name, args=args, kwargs=kwargs)`` for the page's ``url()``, one id made quick."""
+    """``reverse(name, args=args, kwargs=kwargs)`` for the page's ``url()``: without arguments,
+    ``fixed_url``; with one id, quick too."""
     urlconf, prefix = get_urlconf(), get_script_prefix()
 
     def url(name: str, *args, **kwargs) -> str:
+        if not args and not kwargs:
+            return _reversed(name, urlconf, prefix)
         if len(args) == 1 and not kwargs and type(args[0]) is int and 0 <= args[0] < 10**18:
             around = _around_an_id(name, urlconf, prefix)
             if around:
