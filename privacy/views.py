@@ -27,7 +27,7 @@ from privacy.services import (
     data_copy_request,
     privacy_code_send,
 )
-from privacy.services.consents import DOCUMENT_LABELS, ENDED_ELSEWHERE, WITHDRAWABLE, is_active
+from privacy.services.consents import DOCUMENT_LABELS, ENDED_ELSEWHERE, WITHDRAWABLE
 
 Purpose = SmsCode.Purpose
 
@@ -51,12 +51,16 @@ def centre(request):
         )
         for consent in selectors.consents_of(request.user)
     ]
+    # is_active(user, "marketing"), from the consents read above rather than a read of its own
+    marketing_active = any(
+        consent.document == "marketing" and not withdrawal for consent, *_, withdrawal in consents
+    )
     context = {
         "held_and_shared": rendered_once(
             "privacy/_held_and_shared.html", {"retention": RETENTION, "recipients": RECIPIENTS}
         ),
         "consents": consents,
-        "marketing_active": is_active(request.user, "marketing"),
+        "marketing_active": marketing_active,
         "copies": selectors.copies_of(request.user),
     }
     return render(request, "privacy/centre.html", context)

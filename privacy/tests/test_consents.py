@@ -43,10 +43,17 @@ def test_withdrawing_the_biometrics_consent_is_recorded(borrower, sign_in):
 
 def test_marketing_contact_is_given_and_withdrawn_from_the_centre(borrower, sign_in):
     client = sign_in(borrower)
+
+    def offered() -> bool:
+        return 'action="/privacy/marketing/"' in client.get("/privacy/").content.decode()
+
+    assert offered()
     client.post("/privacy/marketing/")
     consent = borrower.consents.get(document="marketing")
+    assert not offered()
     client.post(f"/privacy/consents/{consent.pk}/withdraw/")
     assert ConsentWithdrawal.objects.filter(consent=consent).exists()
+    assert offered()
 
 
 def test_the_privacy_policy_is_not_withdrawn_here_but_by_closing(borrower, sign_in):
