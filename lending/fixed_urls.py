@@ -25,17 +25,15 @@ def fixed_url(name: str) -> str:
     return _reversed(name, get_urlconf(), get_script_prefix())
 
 
-def fixed_url_of_this_request() -> Callable[[str], str]:
-    """``fixed_url`` with the URL configuration and script prefix read once, now: each is a
-    context-local variable, slow to read, and a page asks for a dozen URLs."""
+def urls_of_this_request() -> tuple[Callable[[str], str], Callable[..., str]]:
+    """The page's ``fixed_url`` and ``url``, with the URL configuration and script prefix read
+    once, now: each is a context-local variable, slow to read, and a page asks for a dozen URLs.
+    ``url`` is ``reverse(name, args=args, kwargs=kwargs)``: without arguments, a fixed URL; with
+    one id, quick too."""
     urlconf, prefix = get_urlconf(), get_script_prefix()
-    return lambda name: _reversed(name, urlconf, prefix)
 
-
-def url_of_this_request() -> Callable[..., str]:
-    """``reverse(name, args=args, kwargs=kwargs)`` for the page's ``url()``: without arguments,
-    ``fixed_url``; with one id, quick too."""
-    urlconf, prefix = get_urlconf(), get_script_prefix()
+    def fixed_url(name: str) -> str:
+        return _reversed(name, urlconf, prefix)
 
     def url(name: str, *args, **kwargs) -> str:
         if not args and not kwargs:
@@ -46,7 +44,7 @@ def url_of_this_request() -> Callable[..., str]:
                 return f"{around[0]}{args[0]}{around[1]}"
         return reverse(name, urlconf=urlconf, args=args or None, kwargs=kwargs or None)
 
-    return url
+    return fixed_url, url
 
 
 def fixed_static(path: str) -> str:

@@ -38,7 +38,7 @@ from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
 
 from accounts.devices import device_label
 from cards.bank_marks import bank_mark
-from lending.fixed_urls import fixed_static, fixed_url, fixed_url_of_this_request, url_of_this_request
+from lending.fixed_urls import fixed_static, fixed_url, urls_of_this_request
 from lending.money import grouped, money
 from lending.printed_dates import printed
 
@@ -87,6 +87,7 @@ def once_per_page(request) -> dict:
       here, some thirty times a page); the same for the dozen fixed URLs of a page, and the
       URLs with an id (``lending/fixed_urls.py``)."""
     catalogue = trans_real.translation(translation.get_language())
+    page_fixed_url, page_url = urls_of_this_request()
     return {
         "csrf_input": SimpleLazyObject(lambda: csrf_input(request)),
         "_": catalogue.gettext,  # Jinja2's own ``_`` calls ``gettext`` through the context: twice the work
@@ -94,8 +95,8 @@ def once_per_page(request) -> dict:
         "ngettext": catalogue.ngettext,
         "pgettext": catalogue.pgettext,
         "npgettext": catalogue.npgettext,
-        "fixed_url": fixed_url_of_this_request(),
-        "url": url_of_this_request(),
+        "fixed_url": page_fixed_url,
+        "url": page_url,
     }
 
 
