@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.http_load import DATABASE, FLOOR, TARGETS  # noqa: E402
 from bench.production_env import environment  # noqa: E402
+from bench.profile_page import page_client  # noqa: E402
 
 SHIM = """
 #include <valgrind/callgrind.h>
@@ -65,16 +66,7 @@ def counted(path: str, who: str, requests: int, database: str) -> float:
 def child(path: str, who: str, requests: int, database: str) -> None:
     """Runs in the counted process: sign in, warm up, count ``requests`` requests."""
     environment(database, settings="bench.http_settings")
-    from bench.http_load import sessions
-
-    borrower, officer, _ = sessions()
-    from django.test import Client
-
-    cookie = {"borrower": borrower, "officer": officer}[who]
-    client = Client(HTTP_COOKIE=cookie, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="127.0.0.1")
-    first = client.get(path, follow=True)
-    query = first.request["QUERY_STRING"]
-    path = first.request["PATH_INFO"] + (f"?{query}" if query else "")
+    client, path = page_client(path, who)
     for _ in range(3):
         if client.get(path).status_code != 200:
             raise SystemExit(f"{path} did not answer 200")

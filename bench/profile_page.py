@@ -40,6 +40,27 @@ class CollectorClock:
             self.seconds += time.process_time() - self._started
 
 
+def page_client(path: str, who: str):
+    """A test client signed in as ``who`` (the demo borrower or officer, the borrower's app, or
+    nobody) and the page's own address (the audit list redirects to its default week), its first
+    request made. Call after ``environment()``."""
+    borrower, officer, _ = sessions()
+    from django.test import Client
+
+    cookie = {"borrower": borrower, "officer": officer}.get(who, "")
+    headers = {"HTTP_COOKIE": cookie, "HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "127.0.0.1"}
+    if who == "app":
+        from bench.api_load import device_token
+
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {device_token()}"
+    client = Client(**headers)
+    first = client.get(path, follow=True)
+    if first.status_code != 200:
+        raise SystemExit(f"{path} answered {first.status_code}")
+    query = first.request["QUERY_STRING"]
+    return client, first.request["PATH_INFO"] + (f"?{query}" if query else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
@@ -57,21 +78,7 @@ def main() -> None:
     parser.add_argument("--gc", action="store_true", help="also print the collector's time per request")
     args = parser.parse_args()
     environment(args.database, settings="bench.http_settings")
-    borrower, officer, _ = sessions()
-    from django.test import Client
-
-    cookie = {"borrower": borrower, "officer": officer}.get(args.who, "")
-    headers = {"HTTP_COOKIE": cookie, "HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "127.0.0.1"}
-    if args.who == "app":
-        from bench.api_load import device_token
-
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {device_token()}"
-    client = Client(**headers)
-    first = client.get(args.path, follow=True)
-    query = first.request["QUERY_STRING"]
-    path = first.request["PATH_INFO"] + (f"?{query}" if query else "")
-    if first.status_code != 200:
-        raise SystemExit(f"{args.path} answered {first.status_code}")
+    client, path = page_client(args.path, args.who)
     gc.freeze()
     collector = CollectorClock()
     if args.gc:
