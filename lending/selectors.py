@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from lending.models import DebitAttempt, Installment, Loan
@@ -21,15 +21,17 @@ def has_loan_being_repaid(user) -> bool:
     return _any_loan_being_repaid(user.pk)
 
 
+# What an installment still asks for (``Installment.left``), and what it asked for in all.
+_AMOUNT_DUE = ExpressionWrapper(F("principal_due") + F("interest_due"), output_field=DecimalField())
+_LEFT = ExpressionWrapper(_AMOUNT_DUE - F("paid_amount"), output_field=DecimalField())
+
+
 def outstanding_balance(user) -> Decimal:
     """What the borrower still owes on loans being repaid: unpaid principal, interest due."""
-    owed = ExpressionWrapper(
-        F("principal_due") + F("interest_due") - F("paid_amount"), output_field=DecimalField()
-    )
     total = (
         Installment.objects.filter(loan__borrower=user, loan__status__in=Loan.BEING_REPAID)
         .exclude(status=Installment.Status.PAID)
-        .aggregate(total=Coalesce(Sum(owed), Decimal("0")))["total"]
+        .aggregate(total=Coalesce(Sum(_LEFT), Decimal("0")))["total"]
     )
     return total
 
@@ -40,16 +42,28 @@ def loans_of(user):
     return loans.order_by("-disbursed_at", "-pk")
 
 
-_loans = Prepared(lambda user_id: loans_of(user_id).prefetch_related(None), int)
-_schedules = Prepared(lambda user_id: Installment.objects.filter(loan__borrower_id=user_id), int)
+def _with_what_is_owed(loans):
+    """Each loan with ``left_to_pay`` (``Loan.outstanding``) and its next unpaid installment's
+    ``next_due_date``, ``next_amount_due`` and ``next_status`` (``Loan.next_installment``; None
+    when all is paid), worked out by PostgreSQL: the loan list reads no schedule (issue 22)."""
+    unpaid = Installment.objects.filter(loan=OuterRef("pk")).exclude(status=Installment.Status.PAID)
+    total = unpaid.order_by().values("loan").annotate(total=Sum(_LEFT)).values("total")
+    upcoming = unpaid.order_by("number")
+    return loans.annotate(
+        left_to_pay=Coalesce(Subquery(total), Decimal("0")),
+        next_due_date=Subquery(upcoming.values("due_date")[:1]),
+        next_amount_due=Subquery(upcoming.annotate(amount=_AMOUNT_DUE).values("amount")[:1]),
+        next_status=Subquery(upcoming.values("status")[:1]),
+    )
+
+
+_loans = Prepared(lambda user_id: _with_what_is_owed(loans_of(user_id).prefetch_related(None)), int)
 
 
 def loan_list(user) -> list[Loan]:
-    """``loans_of`` as a list for the loan list page: two reads compiled once (lending/prepared.py),
-    each loan's installments in its prefetch cache."""
-    loans = _loans(user.pk)
-    _attach(loans, "installments", _schedules(user.pk), Installment.loan.field)
-    return loans
+    """``loans_of`` for the loan list page, each loan with what is owed (``_with_what_is_owed``),
+    in one read compiled once (lending/prepared.py)."""
+    return _loans(user.pk)
 
 
 _own_loan = Prepared(lambda loan_id, user_id: Loan.objects.filter(pk=loan_id, borrower_id=user_id), int, int)

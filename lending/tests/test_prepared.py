@@ -1,7 +1,10 @@
 """Reads compiled once (lending/prepared.py) give what their querysets give, in one query."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.middleware import _device_with_user
@@ -14,6 +17,7 @@ from cards.models import Card
 from cards.tests.conftest import bind, borrower  # noqa: F401
 from cards.tests.sandbox_cards import GOOD_CREDIT, INSUFFICIENT_FUNDS
 from conftest import FIRST_DUE
+from lending.models import Installment
 from lending.prepared import Prepared
 from lending.selectors import has_loan_being_repaid
 
@@ -82,7 +86,7 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
 
     from django.db.models import Prefetch
 
-    from lending.models import DebitAttempt, Installment, Loan
+    from lending.models import DebitAttempt, Loan
     from lending.selectors import loan_of
     from lending.services import loans_collect
 
@@ -120,20 +124,36 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
         loan_of(BorrowerFactory(), loan.pk)
 
 
-def test_the_loan_list_is_the_querysets_with_each_schedule(borrower, bind, make_loan):  # noqa: F811
+def test_the_loan_list_is_the_querysets_with_what_each_schedule_owes(borrower, bind, make_loan):  # noqa: F811
     from lending.selectors import loan_list, loans_of
 
     bind(borrower)
-    make_loan(borrower)
+    partly_paid = make_loan(borrower)
     make_loan(borrower, term_months=6, product="car")
+    paid_off = make_loan(borrower, term_months=3)
+    first, second = partly_paid.installments.order_by("number")[:2]
+    Installment.objects.filter(pk=first.pk).update(
+        status=Installment.Status.PAID, paid_amount=first.amount_due
+    )
+    Installment.objects.filter(pk=second.pk).update(
+        status=Installment.Status.OVERDUE, paid_amount=Decimal("1.50")
+    )
+    paid_off.installments.update(
+        status=Installment.Status.PAID, paid_amount=F("principal_due") + F("interest_due")
+    )
     expected = list(loans_of(borrower))
     with CaptureQueriesContext(connection) as queries:
         loans = loan_list(borrower)
-        schedules = [[fields(i) for i in loan.installments.all()] for loan in loans]
-    assert len(queries) == 2
+    assert len(queries) == 1
     assert [fields(loan) for loan in loans] == [fields(loan) for loan in expected]
-    assert schedules == [[fields(i) for i in loan.installments.all()] for loan in expected]
-    assert [len(schedule) for schedule in schedules] == [6, 3]  # newest first
+    owed = [(loan.left_to_pay, loan.next_due_date, loan.next_amount_due, loan.next_status) for loan in loans]
+    upcoming = [loan.next_installment for loan in expected]
+    assert owed == [
+        (loan.outstanding, *((nxt.due_date, nxt.amount_due, nxt.status) if nxt else (None, None, None)))
+        for loan, nxt in zip(expected, upcoming, strict=True)
+    ]
+    assert [row[3] for row in owed] == [None, "due", "overdue"]  # newest first: paid off, car, partly paid
+    assert owed[0][0] == 0 and owed[2][0] == expected[2].outstanding > 0
 
 
 def test_the_identity_and_the_last_phone_change_are_the_borrowers_own():
@@ -237,7 +257,6 @@ def test_the_payment_pages_cards_and_payable_installments_are_the_services(borro
 
     from django.utils import timezone
 
-    from lending.models import Installment
     from lending.selectors import loan_with_schedule
     from lending.services.repayment import payable_installments, repayment_card_list, repayment_cards
 
