@@ -8,15 +8,17 @@ marker values for the arguments, and afterwards runs that SQL with the caller's 
 become model instances the way Django's ModelIterable makes them (``from_db``, select_related
 objects, annotations, the fields' converters), so callers see what the queryset would give.
 
-Only for querysets whose SQL does not depend on the values: the arguments (ints or strings, never
-None, which would need ``IS NULL``) may only be compared for equality (``filter(user_id=user_id)``);
-a shape that hides an argument is refused at once.
+Only for querysets whose SQL does not depend on the values: the arguments (ints, strings or dates,
+never None, which would need ``IS NULL``) may only be compared with a column as they are
+(``filter(user_id=user_id)``, ``filter(due_date__lte=day)``); a shape that hides or changes an
+argument (``__in``, ``__contains``) is refused at once.
 Check it on a Django upgrade: it reads the compiler's ``select``, ``klass_info`` and
 ``annotation_col_map`` and uses ``get_related_populators``, as ModelIterable does.
 """
 
 import itertools
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import connections, router
 from django.db.models.query import get_related_populators
@@ -27,6 +29,8 @@ _numbers = itertools.count(7_000_000_001)
 def _marker(kind: type):
     """A value of ``kind`` no constant of a query holds, to find where the argument lands."""
     number = next(_numbers)
+    if kind is date:
+        return date.fromordinal(number % 700_000 + 1)  # a day in the first two millennia
     return -number if kind is int else f"prepared-marker-{number}"
 
 

@@ -78,14 +78,20 @@ _attempts = Prepared(
 )
 
 
-def loan_with_schedule(user, loan_id: int) -> Loan:
-    """One of the borrower's own loans with its schedule (DoesNotExist otherwise), as
-    ``prefetch_related("installments")`` leaves it, in two reads compiled once (lending/prepared.py)."""
+def own_loan(user, loan_id: int) -> Loan:
+    """One of the borrower's own loans (DoesNotExist otherwise), in a read compiled once."""
     found = _own_loan(loan_id, user.pk)
     if not found:
         raise Loan.DoesNotExist
-    _attach(found, "installments", _schedule(found[0].pk), Installment.loan.field)
     return found[0]
+
+
+def loan_with_schedule(user, loan_id: int) -> Loan:
+    """``own_loan`` with its schedule, as ``prefetch_related("installments")`` leaves it, in two
+    reads compiled once (lending/prepared.py)."""
+    loan = own_loan(user, loan_id)
+    _attach([loan], "installments", _schedule(loan.pk), Installment.loan.field)
+    return loan
 
 
 def loan_of(user, loan_id: int) -> Loan:

@@ -31,9 +31,9 @@ Purpose = SmsCode.Purpose
 
 
 def _own_loan(request, loan_id: int) -> Loan:
-    """The borrower's loan with its schedule (no debit attempts: these pages do not show them)."""
+    """The borrower's loan, without its schedule: these pages read the installments they need."""
     try:
-        return selectors.loan_with_schedule(request.user, loan_id)
+        return selectors.own_loan(request.user, loan_id)
     except Loan.DoesNotExist:
         raise Http404 from None
 
@@ -79,7 +79,9 @@ def repay(request, loan_id: int):
     """Pay due and overdue installments now (all by default, or those ticked) from a chosen card."""
     loan = _own_loan(request, loan_id)
     today = timezone.localdate()
-    payable = payable_installments(loan, today, schedule=loan.installments.all())
+    payable = payable_installments(loan, today)
+    if not payable and request.method != "POST":  # a form sent again still reaches its receipt
+        return render(request, "lending/repay.html", {"loan": loan, "payable": payable})
     payment = installments_payment(payable, loan.product, today)
     cards = repayment_card_list(request.user)
     draft = _draft(request, loan, "repay")

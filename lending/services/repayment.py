@@ -59,14 +59,29 @@ class Repayment:
 
 def payable_installments(loan: Loan, day: date, *, schedule=None) -> list[Installment]:
     """The loan's unpaid installments due by ``day`` or marked overdue, in order: from
-    ``schedule`` (the loan's installments a page has read already), else read now."""
+    ``schedule`` (the loan's installments a page has read already), else read now (those rows
+    only, in a read compiled once: lending/prepared.py)."""
     if loan.status not in Loan.BEING_REPAID:
         return []
     if schedule is None:
-        schedule = loan.installments.filter(status__in=UNPAID)
+        payable = _payable(loan.pk, day)
+        for installment in payable:
+            Installment.loan.field.set_cached_value(installment, loan)
+        return payable
     overdue = Installment.Status.OVERDUE
     due = [i for i in schedule if i.status in UNPAID and (i.due_date <= day or i.status == overdue)]
     return sorted(due, key=attrgetter("number"))
+
+
+_payable = Prepared(
+    lambda loan_id, day: (
+        Installment.objects.filter(loan_id=loan_id, status__in=UNPAID)
+        .filter(Q(due_date__lte=day) | Q(status=Installment.Status.OVERDUE))
+        .order_by("number")
+    ),
+    int,
+    date,
+)
 
 
 def repayment_cards(borrower):

@@ -274,4 +274,16 @@ def test_the_payment_pages_cards_and_payable_installments_are_the_services(borro
     with CaptureQueriesContext(connection) as queries:
         from_page = payable_installments(read, today, schedule=read.installments.all())
     assert not queries and [i.number for i in from_page] == [2, 3]
-    assert [fields(i) for i in from_page] == [fields(i) for i in payable_installments(loan, today)]
+    with CaptureQueriesContext(connection) as queries:
+        read_now = payable_installments(loan, today)
+    assert len(queries) == 1 and [fields(i) for i in from_page] == [fields(i) for i in read_now]
+    assert all(i.loan is loan for i in read_now)
+    a_month_ago = payable_installments(loan, today - timedelta(days=31))  # the date is an argument
+    assert (
+        [i.number for i in a_month_ago]
+        == [3]
+        == [
+            i.number
+            for i in payable_installments(read, today - timedelta(days=31), schedule=read.installments.all())
+        ]
+    )

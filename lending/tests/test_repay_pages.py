@@ -283,3 +283,20 @@ def test_the_overdue_lead_counts_installments_and_days_each_in_its_own_plural(co
         assert english in render_to_string("lending/_repay.html", context)
     with translation.override("zh-hans"):
         assert chinese in render_to_string("lending/_repay.html", context)
+
+
+def test_with_nothing_due_repay_now_offers_the_early_payoff_and_no_form(sign_in, bind, borrower, make_loan):
+    from django.conf import settings
+
+    bind(borrower)
+    loan = make_loan(borrower)  # the first installment falls due next month
+    client = sign_in(borrower)
+    url = f"/loans/{loan.pk}/repay/"
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Nothing is due on this loan today" in page
+    assert f'href="/loans/{loan.pk}/payoff/"' in page and 'name="payment_ref"' not in page
+    assert settings.SESSION_COOKIE_NAME not in response.cookies  # no form, no reference kept
+    Installment.objects.filter(loan=loan, number=1).update(due_date=timezone.localdate())
+    due = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nothing is due" not in due and 'name="payment_ref"' in due and "Installment 1, due" in due
