@@ -74,4 +74,5 @@ class VerifiedSignInMiddleware(OTPMiddleware):
         request._cached_user = user  # what AuthenticationMiddleware's request.user gives too
         self._init_user_fields(user)
         user.otp_device = self._finalize_device(request, user, device)
+        request.user = user  # read from here on without the lazy object's proxy
         return user

@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +33,7 @@ from accounts.services import (
 )
 from accounts.views.common import safe_next
 from api.services import live_tokens
+from lending.paging import ReadFirstPaginator
 from lending.printed_dates import printed
 from support.links import help_url_for_refusal
 
@@ -50,7 +50,8 @@ def home(request):
 
 @borrower_required
 def security(request):
-    page = Paginator(selectors.security_events_to_page(request.user), 20).get_page(request.GET.get("page"))
+    events = ReadFirstPaginator(selectors.security_events_to_page(request.user), 20)
+    page = events.get_page(request.GET.get("page"))
     context = {"page": page, "events": _shown_events(page), "devices": live_tokens(request.user)}
     return render(request, "accounts/security.html", context)
 

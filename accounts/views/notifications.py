@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -6,11 +5,14 @@ from accounts import selectors
 from accounts.decorators import borrower_required
 from accounts.notifications import render as render_notification
 from accounts.services import notifications_mark_read
+from lending.paging import ReadFirstPaginator
 
 
 @borrower_required
 def inbox(request):
-    page = Paginator(selectors.notifications_to_page(request.user), 20).get_page(request.GET.get("page"))
+    page = ReadFirstPaginator(selectors.notifications_to_page(request.user), 20).get_page(
+        request.GET.get("page")
+    )
     items = [(n, *render_notification(n.kind, n.params)) for n in page]
     return render(request, "accounts/notifications.html", {"page": page, "items": items})
 
