@@ -100,7 +100,7 @@ def loan_of(user, loan_id: int) -> Loan:
     (``filter``, ``order_by``) asks the database within the loan or the installment. Django's
     prefetching compiled these reads and built a queryset per installment on every loan page."""
     loan = loan_with_schedule(user, loan_id)
-    installments = list(loan.installments.all())
+    installments = rows_of(loan, "installments")
     _attach(installments, "debit_attempts", _attempts(loan.pk), DebitAttempt.installment.field)
     return loan
 
@@ -117,6 +117,17 @@ def _attach(parents: list, relation: str, children, foreign_key) -> None:
         for child in groups[parent.pk]:
             foreign_key.set_cached_value(child, parent)
         _hold(parent, relation, groups[parent.pk])
+
+
+def rows_of(instance, relation: str) -> list:
+    """``list(instance.<relation>.all())``: the rows ``_attach`` held there, read without the
+    relation's manager, which Django builds on every ``instance.<relation>`` (48 times a loan
+    page, a tenth of its CPU: the held list itself, to read, not to change); or the relation read
+    as usual where nothing is held."""
+    held = instance.__dict__.get("_prefetched_objects_cache", {}).get(relation)
+    if isinstance(held, _Held):
+        return held._result_cache
+    return list(getattr(instance, relation).all())
 
 
 def _hold(instance, relation: str, rows: list) -> None:
@@ -155,7 +166,8 @@ def repay_summary(loan: Loan) -> dict:
     from lending.amounts import late_charge
 
     today = timezone.localdate()
-    unpaid = [i for i in loan.installments.all() if i.status != Installment.Status.PAID]
+    schedule = rows_of(loan, "installments")
+    unpaid = [i for i in schedule if i.status != Installment.Status.PAID]
     overdue = [i for i in unpaid if i.due_date < today or i.status == Installment.Status.OVERDUE]
     due_now = [i for i in unpaid if i.due_date <= today or i.status == Installment.Status.OVERDUE]
     return {
@@ -169,8 +181,8 @@ def repay_summary(loan: Loan) -> dict:
         "can_pay_off": loan.status in Loan.BEING_REPAID and bool(unpaid),
         "payments": [
             a
-            for i in loan.installments.all()
-            for a in i.debit_attempts.all()
+            for i in schedule
+            for a in rows_of(i, "debit_attempts")
             if a.trigger in DebitAttempt.BY_BORROWER and a.payment_ref
         ],
     }

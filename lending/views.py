@@ -82,14 +82,14 @@ def _schedule(loan: Loan) -> list[SimpleNamespace]:
     split_label = gettext("principal %(principal)s + interest %(interest)s")
     today, language = timezone.localdate(), get_language()
     rows = []
-    for installment in loan.installments.all():
+    for installment in selectors.rows_of(loan, "installments"):
         status = installment.get_status_display()
         if days := installment.days_past_due_on(today):
             late = ngettext("%(days)s day past due", "%(days)s days past due", days) % {"days": days}
             status = f"{status} · {late}"
         principal, interest = money(installment.principal_due), money(installment.interest_due)
         attempts = []
-        for attempt in installment.debit_attempts.all():
+        for attempt in selectors.rows_of(installment, "debit_attempts"):
             created_at = timezone.localtime(attempt.created_at)
             attempts.append(
                 SimpleNamespace(

@@ -87,7 +87,7 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
     from django.db.models import Prefetch
 
     from lending.models import DebitAttempt, Loan
-    from lending.selectors import loan_of
+    from lending.selectors import loan_of, rows_of
     from lending.services import loans_collect
 
     bind(borrower, number=INSUFFICIENT_FUNDS)
@@ -122,6 +122,16 @@ def test_a_loan_comes_with_its_schedule_and_attempts_as_prefetching_gives_them(b
     assert first.debit_attempts.count() == 2 and found.installments.all().count() == 3
     with pytest.raises(Loan.DoesNotExist):
         loan_of(BorrowerFactory(), loan.pk)
+    # The held rows read without the relation's manager: the same rows, no query; read as usual
+    # where nothing is held.
+    with CaptureQueriesContext(connection) as queries:
+        held = [(i, rows_of(i, "debit_attempts")) for i in rows_of(found, "installments")]
+    assert not queries and [(fields(i), [fields(a) for a in rows]) for i, rows in held] == schedule
+    with CaptureQueriesContext(connection) as queries:
+        not_held = rows_of(expected.installments.all()[0], "debit_attempts")  # Django's prefetch
+        read_now = rows_of(Installment.objects.get(pk=first.pk), "debit_attempts")
+    assert len(queries) == 2 and len(read_now) == 2
+    assert sorted(a.pk for a in not_held) == sorted(a.pk for a in read_now)
 
 
 def test_the_loan_list_is_the_querysets_with_what_each_schedule_owes(borrower, bind, make_loan):  # noqa: F811
