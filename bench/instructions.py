@@ -94,7 +94,11 @@ def main() -> None:
 
     pages = {"/hello/": "borrower", FLOOR: "borrower", **sessions()[2]}
     if args.paths:
-        pages = {"/hello/": "borrower", **{path: pages.get(path, "borrower") for path in args.paths}}
+        signed_in = {
+            path: pages.get(path, "officer" if path.startswith("/admin/") else "borrower")
+            for path in args.paths
+        }
+        pages = {"/hello/": "borrower", **signed_in}
     hello = None
     print(f"{'page':38} {'M instructions':>14} {'x hello':>8}  target")
     for path, who in pages.items():

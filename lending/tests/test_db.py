@@ -69,3 +69,17 @@ def test_insert_rows_fills_what_it_is_not_given_with_the_model_defaults(bind, bo
     )
     assert (one.status, one.trigger, one.gateway_reference, one.card_id) == ("pending", "schedule", "", None)
     assert one.created_at is not None and one.settled_at is None
+
+
+def test_postgresql_prepares_a_query_the_connection_runs_again():
+    """DATABASE_PREPARED (on by default): planned once per connection, not on every run."""
+    from django.db import connection
+
+    from accounts.models import User
+
+    for _ in range(3):
+        list(User.objects.filter(pk=-1))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "accounts_user" WHERE "accounts_user"."id" = $1' in sql for sql in prepared), prepared

@@ -192,3 +192,13 @@ def test_production_reaches_faceid_over_https_by_default():
     script = "import django; from django.conf import settings as s; django.setup(); print(s.FACEID_ENDPOINT)"
     result = python("-c", script, env=production_env())
     assert result.stdout.strip() == "https://faceid.tencentcloudapi.com", result.stderr
+
+
+@pytest.mark.parametrize(("switch", "options"), [(None, True), ("true", True), ("false", False)])
+def test_postgresql_prepares_queries_unless_a_pooler_needs_them_unprepared(switch, options):
+    script = "import json, django\nfrom django.conf import settings as s\ndjango.setup()\n"
+    script += 'print(json.dumps(s.DATABASES["default"].get("OPTIONS", {})))'
+    result = python("-c", script, env=production_env(DATABASE_PREPARED=switch))
+    assert result.returncode == 0, result.stderr
+    expected = {"server_side_binding": True, "prepare_threshold": 2} if options else {}
+    assert json.loads(result.stdout) == expected

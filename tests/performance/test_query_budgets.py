@@ -85,8 +85,10 @@ def test_portal_pages_run_the_same_queries_for_one_row_and_for_many(
     grow(borrower, bind, make_loan)
     many = {url: queries(client, url) for url in pages}
 
-    assert many == few
-    assert {url: count for url, count in few.items() if count > PORTAL_BUDGET} == {}
+    # The paged lists count their rows only once they outgrow a page (lending/paging.py).
+    paged = {"/accounts/security/", "/notifications/"}
+    assert many == {url: count + (url in paged) for url, count in few.items()}
+    assert {url: count for url, count in many.items() if count > PORTAL_BUDGET} == {}
 
 
 def admin_pages() -> list[str]:
