@@ -20,7 +20,10 @@ class ReadFirstPaginator(Paginator):
             return self.page(self.num_pages)
 
     def page(self, number):
-        whole = number if isinstance(number, int) else int(number) if str(number).isdigit() else None
+        try:
+            whole = int(number) if isinstance(number, int | str) else None
+        except ValueError:
+            whole = None
         if whole is None or whole < 1 or self.orphans or "count" in self.__dict__:
             return super().page(number)  # Django's, errors included
         bottom = (whole - 1) * self.per_page

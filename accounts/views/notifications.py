@@ -10,9 +10,8 @@ from lending.paging import ReadFirstPaginator
 
 @borrower_required
 def inbox(request):
-    page = ReadFirstPaginator(selectors.notifications_to_page(request.user), 20).get_page(
-        request.GET.get("page")
-    )
+    notifications = ReadFirstPaginator(selectors.notifications_to_page(request.user), 20)
+    page = notifications.get_page(request.GET.get("page"))
     items = [(n, *render_notification(n.kind, n.params)) for n in page]
     return render(request, "accounts/notifications.html", {"page": page, "items": items})
 

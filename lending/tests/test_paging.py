@@ -26,7 +26,7 @@ def shown(page) -> tuple:
 
 
 @pytest.mark.parametrize("n", [0, 1, 19, 20, 21, 40, 41])
-@pytest.mark.parametrize("number", [None, "", "x", "0", "-1", "1", "2", "3", "99"])
+@pytest.mark.parametrize("number", [None, "", "x", "²", " 2 ", "2.0", 2.0, "0", "-1", "1", "2", "3", "99"])
 def test_every_page_is_djangos(n, number):
     assert shown(ReadFirstPaginator(Rows(n), 20).get_page(number)) == shown(
         Paginator(Rows(n), 20).get_page(number)
