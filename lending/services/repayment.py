@@ -17,7 +17,6 @@ attempts and pays nothing more (the code is single-use as well).
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import Q
@@ -57,20 +56,15 @@ class Repayment:
         return [a for a in self.attempts if a.status == DebitAttempt.Status.SUCCEEDED]
 
 
-def payable_installments(loan: Loan, day: date, *, schedule=None) -> list[Installment]:
-    """The loan's unpaid installments due by ``day`` or marked overdue, in order: from
-    ``schedule`` (the loan's installments a page has read already), else read now (those rows
-    only, in a read compiled once: lending/prepared.py)."""
+def payable_installments(loan: Loan, day: date) -> list[Installment]:
+    """The loan's unpaid installments due by ``day`` or marked overdue, in order (those rows only,
+    in a read compiled once: lending/prepared.py)."""
     if loan.status not in Loan.BEING_REPAID:
         return []
-    if schedule is None:
-        payable = _payable(loan.pk, day)
-        for installment in payable:
-            Installment.loan.field.set_cached_value(installment, loan)
-        return payable
-    overdue = Installment.Status.OVERDUE
-    due = [i for i in schedule if i.status in UNPAID and (i.due_date <= day or i.status == overdue)]
-    return sorted(due, key=attrgetter("number"))
+    payable = _payable(loan.pk, day)
+    for installment in payable:
+        Installment.loan.field.set_cached_value(installment, loan)
+    return payable
 
 
 _payable = Prepared(
